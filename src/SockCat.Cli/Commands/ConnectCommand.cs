@@ -1,0 +1,9 @@
+using System.CommandLine;
+
+namespace SockCat.Cli.Commands;
+
+internal static class ConnectCommand
+{
+    // Placeholder while the verb is being built: it is wired so parallel work does not touch SockCatCommand.
+    public static Command Create() => new("connect", "(not yet available)");
+}

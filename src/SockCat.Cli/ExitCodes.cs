@@ -1,0 +1,26 @@
+namespace SockCat.Cli;
+
+/// <summary>The exit codes of `sockcat`, documented in docs/cli.md. Scripts depend on them: never renumber.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Done: the connection closed cleanly, or the server was stopped.</summary>
+    public const int Success = 0;
+
+    /// <summary>Something went wrong that has no code of its own.</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line was wrong: an unknown option, a bad URL, a bad value.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The connection could not be made: refused, timed out, no such host, unreachable.</summary>
+    public const int ConnectFailed = 3;
+
+    /// <summary>The connection broke after it was made: reset by the peer, or idle past --idle-timeout.</summary>
+    public const int ConnectionLost = 4;
+
+    /// <summary>A server could not start: the address is in use, a privileged port, a bad certificate.</summary>
+    public const int ListenFailed = 5;
+
+    /// <summary>A TLS handshake or certificate check failed.</summary>
+    public const int TlsFailed = 6;
+}

@@ -1,0 +1,3 @@
+using SockCat.Cli;
+
+return await SockCatCommand.InvokeAsync(args);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test in the solution. The tests talk to real peers (the seed's PHP programs, socat, ncat, ...):
+# this installs the Debian packages they use when missing, so a fresh machine with the .NET SDK needs nothing else.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# command-to-check:debian-package
+peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd)
+missing=()
+for p in "${peers[@]}"; do
+  command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")
+done
+if ((${#missing[@]})); then
+  echo "test.sh: installing ${missing[*]} (test peers)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The server tests hold thousands of sockets; ask for the hard limit of open files.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test SockCat.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line over every test assembly, in the plain form CI reads.
+awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+/ {
+       for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) }
+     } END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
