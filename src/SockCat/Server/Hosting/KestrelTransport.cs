@@ -54,7 +54,7 @@ internal sealed class KestrelTransport
                 ListenSockets.CreateBound(endPoints.GetValueOrDefault(endPoint.ToString()!) ?? urls[0], endPoint);
         });
 
-        var listens = new List<(EndpointUrl Url, ListenOptions Listen)>();
+        var listens = new List<(EndpointUrl Url, ListenOptions Listen, ProtocolConnectionHandler Handler)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -64,7 +64,6 @@ internal sealed class KestrelTransport
                 endPoints[endPoint.ToString()!] = url;
                 void Configure(ListenOptions listen)
                 {
-                    listens.Add((url, listen));
                     listen.Use(next => context => AdmitAsync(url, context, next));
                     if (url.Scheme == EndpointScheme.Tls)
                     {
@@ -81,6 +80,7 @@ internal sealed class KestrelTransport
                     }
 
                     var handler = new ProtocolConnectionHandler(_server, url);
+                    listens.Add((url, listen, handler));
                     listen.Run(handler.OnConnectedAsync);
                 }
 
@@ -122,8 +122,9 @@ internal sealed class KestrelTransport
 
         return urls.Select(u =>
         {
-            var listen = listens.First(l => ReferenceEquals(l.Url, u)).Listen;
-            return ListenSockets.BoundUrl(u, listen.EndPoint);
+            var (_, listen, handler) = listens.First(l => ReferenceEquals(l.Url, u));
+            handler.Listener = ListenSockets.BoundUrl(u, listen.EndPoint);
+            return handler.Listener;
         }).ToList();
     }
 

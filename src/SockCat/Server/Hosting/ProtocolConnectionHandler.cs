@@ -13,10 +13,13 @@ namespace SockCat.Server.Hosting;
 /// </summary>
 internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUrl listener) : ConnectionHandler
 {
+    /// <summary>The listener's URL as bound (port 0 resolved), set once Kestrel has bound it.</summary>
+    public EndpointUrl Listener { get; set; } = listener;
+
     public override async Task OnConnectedAsync(ConnectionContext context)
     {
         var count = (int)context.Items[KestrelTransport.CountKey]!;
-        var connection = new KestrelConnection(context, server, server.Registry.NextId(), listener);
+        var connection = new KestrelConnection(context, server, server.Registry.NextId(), Listener);
         context.Items[KestrelTransport.ConnectionKey] = connection;
         server.Opened(connection, count);
         string? error = null;
@@ -51,29 +54,32 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
         }
     }
 
+    // At most this many new bytes per call, as the epoll loop's receive buffer: a reply to one call then stays within
+    // the outbound bound even when Kestrel has buffered a megabyte while the last flush waited.
+    private const int Chunk = 64 * 1024;
+
     private async Task<string?> ReadLoopAsync(KestrelConnection connection, ConnectionContext context)
     {
         var input = context.Transport.Input;
-        long held = 0;
+        long held = 0; // bytes at the front of the buffer the protocol has seen and left unconsumed
         while (!connection.Finished.IsCompleted)
         {
             await connection.WaitResumedAsync().ConfigureAwait(false);
             var result = await input.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
+            var presented = buffer;
             long consumed = 0;
             if (buffer.Length > held)
             {
-                connection.BytesReceived += buffer.Length - held;
+                presented = buffer.Length - held > Chunk ? buffer.Slice(0, held + Chunk) : buffer;
+                connection.BytesReceived += presented.Length - held;
                 connection.LastActivity = Environment.TickCount64;
-                consumed = await connection.CallAsync(static (c, b) => KestrelConnection.Deliver(c, b), buffer);
-                consumed = Math.Clamp(consumed, 0, buffer.Length);
-            }
-            else
-            {
-                consumed = 0;
+                consumed = await connection.CallAsync(static (c, b) => KestrelConnection.Deliver(c, b), presented);
+                consumed = Math.Clamp(consumed, 0, presented.Length);
             }
 
-            if (result.IsCompleted && !connection.Finished.IsCompleted)
+            var all = presented.Length == buffer.Length;
+            if (result.IsCompleted && all && !connection.Finished.IsCompleted)
             {
                 var rest = System.Buffers.BuffersExtensions.ToArray(buffer.Slice(consumed));
                 connection.MarkInputEnded();
@@ -86,15 +92,16 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
                 return null;
             }
 
-            input.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-            held = buffer.Length - consumed;
+            // Before AdvanceTo: afterwards the sequence's segments may be back in the pool and its Length meaningless.
+            held = presented.Length - consumed;
+            input.AdvanceTo(buffer.GetPosition(consumed), presented.End);
             if (held > server.Options.MaxInputBufferBytes)
             {
                 connection.Abort($"over {server.Options.MaxInputBufferBytes} bytes of unconsumed input");
                 await connection.CallAsync(static (_, _) => 0, 0);
             }
 
-            if (result.IsCompleted || result.IsCanceled)
+            if (result.IsCanceled || (result.IsCompleted && all))
             {
                 break;
             }
