@@ -70,7 +70,8 @@ public sealed class ServerOptions
 
     /// <summary>
     /// The seed's first server: one client at a time; the others wait in the listen backlog and are served in the
-    /// order they arrived. Defaults to false: every client at once.
+    /// order they arrived (on Kestrel they are accepted but wait, unread, in arrival order; a tls:// client waits
+    /// before its handshake). Defaults to false: every client at once.
     /// </summary>
     public bool SingleClient { get; set; }
 

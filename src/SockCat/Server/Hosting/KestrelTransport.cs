@@ -27,6 +27,9 @@ internal sealed class KestrelTransport
 
     private readonly SockCatServer _server;
     private readonly CancellationTokenSource _stopGrace = new();
+    // --single on Kestrel: connections are accepted (Kestrel has no pause) but wait here, in arrival order, before any
+    // byte is read; to their clients that looks as the epoll loop's backlog does.
+    private readonly SemaphoreSlim _single = new(1, 1);
     private WebApplication? _app;
     private Task? _stopping;
     private Timer? _idleTimer;
@@ -129,6 +132,34 @@ internal sealed class KestrelTransport
     }
 
     private async Task AdmitAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
+    {
+        if (_server.Options.SingleClient)
+        {
+            try
+            {
+                await _single.WaitAsync(context.ConnectionClosed).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                await AdmitOneAsync(url, context, next).ConfigureAwait(false);
+            }
+            finally
+            {
+                _single.Release();
+            }
+
+            return;
+        }
+
+        await AdmitOneAsync(url, context, next).ConfigureAwait(false);
+    }
+
+    private async Task AdmitOneAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
     {
         var peer = PeerAddress.FromEndPoint(context.RemoteEndPoint);
         switch (_server.Admit(url, peer, out var count))
