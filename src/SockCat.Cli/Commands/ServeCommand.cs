@@ -37,26 +37,31 @@ internal sealed class ServeOptions
 
     public Option<int?> MaxConnections { get; } = new("--max-conns")
     {
+        HelpName = "N",
         Description = "Clients served at once; one more is told the server is full [default: the open-file limit less 100]",
     };
 
     public Option<double?> IdleTimeout { get; } = new("--idle-timeout")
     {
+        HelpName = "SECONDS",
         Description = "Close a connection with no traffic either way for this many SECONDS [default: never]",
     };
 
     public Option<int?> MaxQueue { get; } = new("--max-queue")
     {
+        HelpName = "BYTES",
         Description = $"BYTES queued for a client before the server stops reading it; a client that never reads is cut at twice this [default: {ServerOptions.DefaultMaxOutputQueueBytes}]",
     };
 
     public Option<int?> Loops { get; } = new("--loops")
     {
+        HelpName = "N",
         Description = "Epoll loop threads [default: one per processor]",
     };
 
     public Option<double> Drain { get; } = new("--drain")
     {
+        HelpName = "SECONDS",
         Description = "On Ctrl+C or SIGTERM, SECONDS to let connections finish before closing them",
         DefaultValueFactory = _ => 5,
     };
