@@ -147,6 +147,7 @@ public sealed class SockCatServer : IAsyncDisposable
             }
             catch
             {
+                _kestrel = null;
                 if (_epoll is not null)
                 {
                     await _epoll.ExitAsync("server failed to start").ConfigureAwait(false);

@@ -88,7 +88,15 @@ public sealed class EchoServerTests
         await client.Stream.WriteAsync(new byte[1000]);
         await client.ReadExactlyAsync(1000);
 
+        // The counters are updated by the connection's own thread after each send and read without a lock, so a
+        // snapshot may trail the bytes by a moment: poll with a deadline.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
         var info = Assert.Single(server.Server.Connections.GetSnapshot());
+        while ((info.BytesReceived != 1000 || info.BytesSent != 1000) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            info = Assert.Single(server.Server.Connections.GetSnapshot());
+        }
 
         Assert.Equal(PeerText(server, client), info.Peer);
         Assert.Equal(1000, info.BytesReceived);
