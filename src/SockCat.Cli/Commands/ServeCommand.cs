@@ -1,9 +1,260 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using SockCat.Endpoints;
+using SockCat.Server;
 
 namespace SockCat.Cli.Commands;
 
+/// <summary><c>sockcat serve SERVICE URL...</c>: the services, each a subcommand over the same engine and flags.</summary>
 internal static class ServeCommand
 {
-    // Placeholder while the verb is being built: it is wired so parallel work does not touch SockCatCommand.
-    public static Command Create() => new("serve", "(not yet available)");
+    public static Command Create()
+    {
+        var command = new Command("serve", """
+            Serve a protocol on one or more endpoints, many clients at once, with the seed's log lines:
+              sockcat serve echo tcp://0.0.0.0:4444
+              sockcat serve echo tcp://127.0.0.1:4444 unix:///tmp/echo.sock
+            """);
+        command.Subcommands.Add(ServeEchoCommand.Create());
+        return command;
+    }
+}
+
+/// <summary>
+/// The flags every serve verb shares (endpoints, limits, logging, shutdown) and the run that every verb ends in:
+/// raise the open-file limit, start a <see cref="SockCatServer"/>, print where it listens, wait for Ctrl+C or
+/// SIGTERM, drain, print a summary.
+/// </summary>
+internal sealed class ServeOptions
+{
+    public Argument<string[]> Endpoints { get; } = new("URL")
+    {
+        Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT (HOST:PORT alone is tcp; port 0 picks a free port)",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public Option<int?> MaxConnections { get; } = new("--max-conns")
+    {
+        HelpName = "N",
+        Description = "Clients served at once; one more is told the server is full [default: the open-file limit less 100]",
+    };
+
+    public Option<double?> IdleTimeout { get; } = new("--idle-timeout")
+    {
+        HelpName = "SECONDS",
+        Description = "Close a connection with no traffic either way for this many SECONDS [default: never]",
+    };
+
+    public Option<int?> MaxQueue { get; } = new("--max-queue")
+    {
+        HelpName = "BYTES",
+        Description = $"BYTES queued for a client before the server stops reading it; a client that never reads is cut at twice this [default: {ServerOptions.DefaultMaxOutputQueueBytes}]",
+    };
+
+    public Option<int?> Loops { get; } = new("--loops")
+    {
+        HelpName = "N",
+        Description = "Epoll loop threads [default: one per processor]",
+    };
+
+    public Option<double> Drain { get; } = new("--drain")
+    {
+        HelpName = "SECONDS",
+        Description = "On Ctrl+C or SIGTERM, SECONDS to let connections finish before closing them",
+        DefaultValueFactory = _ => 5,
+    };
+
+    public Option<string> Transport { get; } = new("--transport")
+    {
+        Description = "epoll (the engine's own loop, Linux), kestrel (ASP.NET Core's sockets), or auto",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<bool> Quiet { get; } = new("--quiet", "-q")
+    {
+        Description = "Do not log each connection (warnings and errors still go to stderr)",
+    };
+
+    public Option<string> LogFormat { get; } = new("--log-format")
+    {
+        Description = "text (the seed's lines) or json (one object per line)",
+        DefaultValueFactory = _ => "text",
+    };
+
+    public ServeOptions()
+    {
+        Transport.AcceptOnlyFromAmong("auto", "epoll", "kestrel");
+        LogFormat.AcceptOnlyFromAmong("text", "json");
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Endpoints);
+        command.Options.Add(MaxConnections);
+        command.Options.Add(IdleTimeout);
+        command.Options.Add(MaxQueue);
+        command.Options.Add(Loops);
+        command.Options.Add(Drain);
+        command.Options.Add(Transport);
+        command.Options.Add(Quiet);
+        command.Options.Add(LogFormat);
+    }
+
+    /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
+    /// <param name="configure">The verb's own settings (e.g. <c>--single</c>); where the lead wires --cert, --allow, --deny.</param>
+    public async Task<int> RunAsync(
+        ParseResult parseResult,
+        Func<IConnection, IConnectionProtocol> protocolFactory,
+        Action<ServerOptions>? configure,
+        CancellationToken cancellationToken)
+    {
+        // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
+        // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
+        parseResult.InvocationConfiguration.ProcessTerminationTimeout = null;
+
+        var stdout = parseResult.InvocationConfiguration.Output;
+        var stderr = parseResult.InvocationConfiguration.Error;
+        int Fail(string message, int code)
+        {
+            stderr.WriteLine($"sockcat: {message}");
+            return code;
+        }
+
+        var urls = new List<EndpointUrl>();
+        foreach (var text in parseResult.GetValue(Endpoints) ?? [])
+        {
+            if (!EndpointUrl.TryParse(text, out var url, out var error))
+            {
+                return Fail(error!, ExitCodes.Usage);
+            }
+
+            urls.Add(url!);
+        }
+
+        var maxConnections = parseResult.GetValue(MaxConnections);
+        var idle = parseResult.GetValue(IdleTimeout);
+        var maxQueue = parseResult.GetValue(MaxQueue);
+        var loops = parseResult.GetValue(Loops);
+        var drain = parseResult.GetValue(Drain);
+        var quiet = parseResult.GetValue(Quiet);
+        if (maxConnections is < 1)
+        {
+            return Fail($"--max-conns {maxConnections} is not a number of clients; give 1 or more", ExitCodes.Usage);
+        }
+
+        if (idle is <= 0 || drain < 0 || double.IsNaN(drain))
+        {
+            return Fail("--idle-timeout must be more than 0 seconds and --drain 0 or more; e.g. --idle-timeout 300 --drain 5", ExitCodes.Usage);
+        }
+
+        if (maxQueue is < 1024)
+        {
+            return Fail($"--max-queue {maxQueue} is too small to hold a reply; give 1024 bytes or more (default {ServerOptions.DefaultMaxOutputQueueBytes})", ExitCodes.Usage);
+        }
+
+        if (loops is < 1 or > 1024)
+        {
+            return Fail($"--loops {loops} is out of range; give 1 to 1024", ExitCodes.Usage);
+        }
+
+        var transport = parseResult.GetValue(Transport) switch
+        {
+            "epoll" => ServerTransport.Epoll,
+            "kestrel" => ServerTransport.Kestrel,
+            _ => ServerTransport.Auto,
+        };
+        if (transport == ServerTransport.Epoll && !SockCatServer.UsesEpoll(ServerTransport.Epoll))
+        {
+            return Fail("--transport epoll needs Linux on x86-64; use --transport auto or kestrel", ExitCodes.Usage);
+        }
+
+        if (OpenFileLimit.RaiseToHardLimit() is var (before, after))
+        {
+            var allowed = OpenFileLimit.ConnectionsAllowed(after);
+            if (maxConnections > allowed)
+            {
+                return Fail($"--max-conns {maxConnections} needs more open files than the limit ({after}) allows; raise it (ulimit -n, or LimitNOFILE= for a service) or use --max-conns {allowed} or fewer", ExitCodes.Usage);
+            }
+
+            if (!quiet)
+            {
+                var raised = after > before ? $" (raised from {before})" : "";
+                stderr.WriteLine($"sockcat: open-file limit {after}{raised}: room for {Math.Min(allowed, maxConnections ?? allowed)} clients");
+            }
+        }
+
+        var options = new ServerOptions
+        {
+            Transport = transport,
+            LoopCount = loops,
+            MaxConnections = maxConnections,
+            IdleTimeout = idle is { } s ? TimeSpan.FromSeconds(s) : null,
+            MaxOutputQueueBytes = maxQueue ?? ServerOptions.DefaultMaxOutputQueueBytes,
+            DrainTimeout = TimeSpan.FromSeconds(drain),
+        };
+        configure?.Invoke(options);
+
+        var json = parseResult.GetValue(LogFormat) == "json";
+        using var logProvider = new ServeLoggerProvider(stdout, stderr, json, quiet ? LogLevel.Warning : LogLevel.Information);
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace));
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
+        IReadOnlyList<EndpointUrl> bound;
+        try
+        {
+            bound = await server.StartAsync(urls, CancellationToken.None);
+        }
+        catch (ServerListenException e)
+        {
+            return Fail(e.Message, ExitCodes.ListenFailed);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == nameof(ServerOptions.MaxConnections))
+        {
+            return Fail(e.Message.Split(" (Parameter")[0], ExitCodes.Usage);
+        }
+
+        foreach (var url in bound)
+        {
+            stderr.WriteLine($"sockcat: listening on {url}");
+        }
+
+        stderr.Flush();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        var summary = await server.StopAsync(options.DrainTimeout, CancellationToken.None);
+        logProvider.Dispose();
+        stderr.WriteLine($"sockcat: stopped after {FormatDuration(summary.Uptime)}; served {summary.ConnectionsServed} connections, " +
+                         $"{FormatBytes(summary.BytesReceived)} in, {FormatBytes(summary.BytesSent)} out");
+        return ExitCodes.Success;
+    }
+
+    internal static string FormatBytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
+        < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB"),
+    };
+
+    internal static string FormatDuration(TimeSpan t) => t.TotalSeconds < 60
+        ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.#} s")
+        : t.TotalHours < 1 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{(int)t.TotalHours} h {t.Minutes} min";
 }

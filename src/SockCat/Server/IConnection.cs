@@ -7,7 +7,8 @@ namespace SockCat.Server;
 /// One connection as a protocol sees it: where its output goes, who is on the other end, and the few controls
 /// a protocol has. Writing (through <see cref="IBufferWriter{T}"/>) queues output that the transport sends
 /// when the protocol's call returns; what the peer does not take at once is the connection's bounded
-/// outbound queue. Members may only be used from within the protocol's own calls.
+/// outbound queue. Members may only be used from within the protocol's own calls, except <see cref="Post"/>,
+/// which is how other threads (and other connections) reach this one.
 /// </summary>
 public interface IConnection : IBufferWriter<byte>
 {
@@ -43,4 +44,15 @@ public interface IConnection : IBufferWriter<byte>
 
     /// <summary>Starts reading again after <see cref="PauseReading"/>.</summary>
     void ResumeReading();
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> with this connection on the connection's own thread, serialized with the
+    /// protocol's calls, so that code elsewhere (a chat room's fan-out, a process's output) can write to it without
+    /// a lock. Callable from any thread; callbacks run in the order posted. Output written in the callback is sent
+    /// when it returns, as from any protocol call.
+    /// </summary>
+    /// <returns>False when the connection is already closed; the callback will not run.</returns>
+    // Added to the foundation's contract: fan-out across epoll loops must go through per-loop queues, never a shared lock
+    // (DESIGN.md), and a protocol object is only safe on its own loop's thread.
+    bool Post(Action<IConnection, object?> callback, object? state);
 }

@@ -1,0 +1,240 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SockCat.Endpoints;
+
+namespace SockCat.Server.Hosting;
+
+/// <summary>
+/// The Kestrel side of a <see cref="SockCatServer"/>: tls:// listeners always, tcp:// and unix:// ones with
+/// <see cref="ServerTransport.Kestrel"/> or where there is no epoll. Kestrel's socket transport, no HTTP: each
+/// listener's connection pipeline is admission (before TLS, so a denied peer sends no handshake), TLS where asked,
+/// then <see cref="ProtocolConnectionHandler"/>.
+/// </summary>
+internal sealed class KestrelTransport
+{
+    internal const string CountKey = "sockcat.count";
+    internal const string ConnectionKey = "sockcat.connection";
+
+    private readonly SockCatServer _server;
+    private readonly CancellationTokenSource _stopGrace = new();
+    // --single on Kestrel: connections are accepted (Kestrel has no pause) but wait here, in arrival order, before any
+    // byte is read; to their clients that looks as the epoll loop's backlog does.
+    private readonly SemaphoreSlim _single = new(1, 1);
+    private WebApplication? _app;
+    private Task? _stopping;
+    private Timer? _idleTimer;
+
+    public KestrelTransport(SockCatServer server) => _server = server;
+
+    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IReadOnlyList<EndpointUrl> urls, CancellationToken cancellationToken)
+    {
+        var options = _server.Options;
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        var loggerFactory = new MinimumLevelLoggerFactory(_server.LoggerFactory, LogLevel.Warning);
+        builder.Services.AddSingleton<ILoggerFactory>(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The server handles Ctrl+C and SIGTERM itself (stop accepting, drain, summary); the host must not stop on its own.
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
+        builder.WebHost.UseKestrelCore();
+        var endPoints = new Dictionary<string, EndpointUrl>();
+        builder.WebHost.UseSockets(socketOptions =>
+        {
+            socketOptions.Backlog = options.ListenBacklog;
+            socketOptions.NoDelay = true;
+            socketOptions.MaxWriteBufferSize = options.MaxOutputQueueBytes;
+            socketOptions.MaxReadBufferSize = Math.Max(64 * 1024, options.MaxInputBufferBytes);
+            socketOptions.CreateBoundListenSocket = endPoint =>
+                ListenSockets.CreateBound(endPoints.GetValueOrDefault(endPoint.ToString()!) ?? urls[0], endPoint);
+        });
+
+        var listens = new List<(EndpointUrl Url, ListenOptions Listen, ProtocolConnectionHandler Handler)>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var url in urls)
+            {
+                var endPoint = ListenSockets.Resolve(url);
+                endPoints[endPoint.ToString()!] = url;
+                void Configure(ListenOptions listen)
+                {
+                    listen.Use(next => context => AdmitAsync(url, context, next));
+                    if (url.Scheme == EndpointScheme.Tls)
+                    {
+                        var tls = options.TlsOptions ?? new SslServerAuthenticationOptions
+                        {
+                            ServerCertificate = options.ServerCertificate,
+                            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        };
+                        listen.UseHttps(new TlsHandshakeCallbackOptions
+                        {
+                            OnConnection = _ => ValueTask.FromResult(tls),
+                            HandshakeTimeout = options.TlsHandshakeTimeout,
+                        });
+                    }
+
+                    var handler = new ProtocolConnectionHandler(_server, url);
+                    listens.Add((url, listen, handler));
+                    listen.Run(handler.OnConnectedAsync);
+                }
+
+                if (endPoint is System.Net.Sockets.UnixDomainSocketEndPoint)
+                {
+                    kestrel.ListenUnixSocket(url.Path, Configure);
+                }
+                else
+                {
+                    kestrel.Listen((IPEndPoint)endPoint, Configure);
+                }
+            }
+        });
+
+        _app = builder.Build();
+        try
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            for (var e = ex; e is not null; e = e.InnerException)
+            {
+                if (e is ServerListenException listen)
+                {
+                    throw listen;
+                }
+            }
+
+            throw;
+        }
+
+        if (options.IdleTimeout is { } idle)
+        {
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(idle.TotalMilliseconds / 4, 10, 1000));
+            _idleTimer = new Timer(_ => SweepIdle((long)idle.TotalMilliseconds, idle), null, period, period);
+        }
+
+        return urls.Select(u =>
+        {
+            var (_, listen, handler) = listens.First(l => ReferenceEquals(l.Url, u));
+            handler.Listener = ListenSockets.BoundUrl(u, listen.EndPoint);
+            return handler.Listener;
+        }).ToList();
+    }
+
+    private async Task AdmitAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
+    {
+        if (_server.Options.SingleClient)
+        {
+            try
+            {
+                await _single.WaitAsync(context.ConnectionClosed).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                await AdmitOneAsync(url, context, next).ConfigureAwait(false);
+            }
+            finally
+            {
+                _single.Release();
+            }
+
+            return;
+        }
+
+        await AdmitOneAsync(url, context, next).ConfigureAwait(false);
+    }
+
+    private async Task AdmitOneAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
+    {
+        var peer = PeerAddress.FromEndPoint(context.RemoteEndPoint);
+        switch (_server.Admit(url, peer, out var count))
+        {
+            case Admission.Denied:
+                context.Abort();
+                return;
+            case Admission.Full:
+                if (url.Scheme != EndpointScheme.Tls)
+                {
+                    await context.Transport.Output.WriteAsync(_server.ServerFullMessage).ConfigureAwait(false);
+                }
+
+                return;
+        }
+
+        context.Items[CountKey] = count;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!context.Items.ContainsKey(ConnectionKey))
+            {
+                // The handler never ran (the TLS handshake failed): give the place back.
+                _server.Registry.Unreserve();
+            }
+        }
+    }
+
+    private void SweepIdle(long idleMs, TimeSpan idle)
+    {
+        var now = Environment.TickCount64;
+        foreach (var connection in _server.Registry.Open)
+        {
+            if (connection is KestrelConnection k && now - k.LastActivity >= idleMs)
+            {
+                k.Terminate($"idle for {idle.TotalSeconds:0.###} s (--idle-timeout)");
+            }
+        }
+    }
+
+    /// <summary>Stops accepting; open connections carry on until <see cref="CloseAllAsync"/>.</summary>
+    public Task StopAcceptingAsync()
+    {
+        // Kestrel's stop unbinds at once, then waits for connections until the token fires, then aborts them.
+        _stopping = _app!.StopAsync(_stopGrace.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task CloseAllAsync(string reason)
+    {
+        _idleTimer?.Dispose();
+        foreach (var connection in _server.Registry.Open)
+        {
+            if (connection is KestrelConnection k)
+            {
+                k.Terminate(reason);
+            }
+        }
+
+        _stopGrace.Cancel();
+        if (_stopping is not null)
+        {
+            await _stopping.ConfigureAwait(false);
+        }
+
+        await _app!.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed class PassiveHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

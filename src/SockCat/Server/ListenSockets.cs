@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using SockCat.Endpoints;
+
+namespace SockCat.Server;
+
+/// <summary>
+/// Creates bound, listening sockets with System.Net.Sockets (its Bind and Listen give the operating system's error,
+/// which <see cref="ServerListenException.From"/> turns into a line a user can act on), and looks after unix socket
+/// files: a stale one (nothing answers on it) is removed before binding.
+/// </summary>
+internal static class ListenSockets
+{
+    public static EndPoint Resolve(EndpointUrl url)
+    {
+        if (url.ToEndPoint() is { } endPoint)
+        {
+            return endPoint;
+        }
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(url.Host);
+        }
+        catch (SocketException e)
+        {
+            throw new ServerListenException(url, $"{url}: cannot resolve '{url.Host}' ({e.SocketErrorCode}); listen on an IP address such as 127.0.0.1 or 0.0.0.0", e.SocketErrorCode, e);
+        }
+
+        var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new ServerListenException(url, $"{url}: '{url.Host}' has no address; listen on an IP address such as 127.0.0.1");
+        return new IPEndPoint(address, url.Port);
+    }
+
+    /// <summary>Creates, binds and listens; the socket is non-blocking.</summary>
+    public static Socket Listen(EndpointUrl url, EndPoint endPoint, int backlog)
+    {
+        var socket = CreateBound(url, endPoint);
+        try
+        {
+            socket.Listen(backlog);
+            socket.Blocking = false;
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw ServerListenException.From(url, e);
+        }
+    }
+
+    public static Socket CreateBound(EndpointUrl url, EndPoint endPoint)
+    {
+        Socket socket;
+        if (endPoint is UnixDomainSocketEndPoint)
+        {
+            RemoveStaleUnixSocket(url);
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        }
+        else
+        {
+            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (endPoint is IPEndPoint { Address: var a } && a.Equals(IPAddress.IPv6Any))
+            {
+                // tcp://[::]:port serves IPv4 too, as most servers do.
+                socket.DualMode = true;
+            }
+        }
+
+        try
+        {
+            socket.Bind(endPoint);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw ServerListenException.From(url, e);
+        }
+    }
+
+    /// <summary>The URL with the port the system chose for port 0.</summary>
+    public static EndpointUrl BoundUrl(EndpointUrl url, EndPoint? local) =>
+        url.Port == 0 && local is IPEndPoint ip ? url.WithPort(ip.Port) : url;
+
+    private static void RemoveStaleUnixSocket(EndpointUrl url)
+    {
+        var path = url.Path;
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        if ((File.GetAttributes(path) & FileAttributes.Directory) != 0 || !IsSocketFile(path))
+        {
+            throw new ServerListenException(url, $"{url}: {path} exists and is not a socket; remove it or pick another path");
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+        }
+        catch (SocketException)
+        {
+            // Nothing answers: a server before us died without removing its socket file.
+            File.Delete(path);
+            return;
+        }
+
+        throw new ServerListenException(url, $"{url} is already in use; stop the other server or pick another path", SocketError.AddressAlreadyInUse);
+    }
+
+    private static unsafe bool IsSocketFile(string path)
+    {
+        if (!Transport.LinuxSockets.IsSupported)
+        {
+            // No portable file-type query in .NET; where lstat's layout is not declared, trust the probe below.
+            return true;
+        }
+
+        var stat = stackalloc byte[Transport.LinuxSockets.StatSize];
+        return Transport.LinuxSockets.Lstat(path, stat) == 0
+            && (*(uint*)(stat + Transport.LinuxSockets.StatModeOffset) & Transport.LinuxSockets.S_IFMT) == Transport.LinuxSockets.S_IFSOCK;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SockCat.Server;
+
+/// <summary>
+/// How a <see cref="SockCatServer"/> listens, and the limits it keeps. Every limit has a default that is safe for a
+/// server on the open internet; set it lower or higher here, or with the matching <c>sockcat serve</c> flag.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>The default bound on a connection's unsent output: 256 KiB.</summary>
+    public const int DefaultMaxOutputQueueBytes = 256 * 1024;
+
+    /// <summary>The default bound on input a protocol leaves unconsumed: 1 MiB.</summary>
+    public const int DefaultMaxInputBufferBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Open files a server keeps for itself (the runtime, epoll and event descriptors, listeners, logs) when it
+    /// derives <see cref="MaxConnections"/> from the open-file limit.
+    /// </summary>
+    public const int FileDescriptorReserve = 100;
+
+    /// <summary>
+    /// The transport for tcp and unix listeners; tls listeners are always hosted by Kestrel.
+    /// Defaults to <see cref="ServerTransport.Auto"/>: the epoll loop on Linux x86-64, Kestrel's sockets elsewhere.
+    /// </summary>
+    public ServerTransport Transport { get; set; } = ServerTransport.Auto;
+
+    /// <summary>
+    /// Epoll loop threads; each connection stays on the loop that accepted it. Defaults to null: one per processor.
+    /// Ignored (one loop) when <see cref="SingleClient"/> is set.
+    /// </summary>
+    public int? LoopCount { get; set; }
+
+    /// <summary>
+    /// Connections served at once; one more is sent a line saying the server is full and closed. Defaults to null:
+    /// the process's open-file limit (raised to its hard limit at start) less <see cref="FileDescriptorReserve"/>.
+    /// A value the open-file limit cannot hold makes <see cref="SockCatServer.StartAsync"/> fail.
+    /// </summary>
+    public int? MaxConnections { get; set; }
+
+    /// <summary>
+    /// A connection with no bytes moving either way for this long is closed. Checked coarsely (a quarter of the
+    /// timeout, at most once a second), at no cost per message. Defaults to null: no idle timeout.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>
+    /// The bound on a connection's outbound queue, in bytes. While more than this is queued the server stops reading
+    /// from the peer (a client that writes without reading is throttled, not buffered); a protocol that queues more than
+    /// twice this for a peer that does not read gets the connection closed with a reason. Defaults to 256 KiB.
+    /// Unlimited server buffering is a memory risk: one slow reader could hold the whole heap.
+    /// </summary>
+    public int MaxOutputQueueBytes { get; set; } = DefaultMaxOutputQueueBytes;
+
+    /// <summary>
+    /// The bound on input a protocol leaves unconsumed (a frame it is still waiting to complete), in bytes; over it the
+    /// connection is closed with a reason. Defaults to 1 MiB.
+    /// </summary>
+    public int MaxInputBufferBytes { get; set; } = DefaultMaxInputBufferBytes;
+
+    /// <summary>
+    /// The listen backlog: connections the kernel completes and holds until they are accepted. Defaults to 65535,
+    /// which the kernel caps at <c>net.core.somaxconn</c> (4096 on Debian 12), so a burst of thousands of connects
+    /// is queued rather than dropped.
+    /// </summary>
+    public int ListenBacklog { get; set; } = 65535;
+
+    /// <summary>
+    /// The seed's first server: one client at a time; the others wait in the listen backlog and are served in the
+    /// order they arrived (on Kestrel they are accepted but wait, unread, in arrival order; a tls:// client waits
+    /// before its handshake). Defaults to false: every client at once.
+    /// </summary>
+    public bool SingleClient { get; set; }
+
+    /// <summary>
+    /// Decides, from the peer's address alone, whether a connection may be served; a denied peer is closed before any
+    /// byte is read from it, and the denial is logged. Unix socket peers are not filtered. Defaults to null: everyone.
+    /// </summary>
+    public Func<IPAddress, bool>? AcceptFilter { get; set; }
+
+    /// <summary>
+    /// The TLS settings for tls:// listeners (certificate, protocols). Defaults to null: built from
+    /// <see cref="ServerCertificate"/> with TLS 1.2 and 1.3 only.
+    /// </summary>
+    public SslServerAuthenticationOptions? TlsOptions { get; set; }
+
+    /// <summary>The certificate tls:// listeners present when <see cref="TlsOptions"/> is not set. Defaults to null: tls:// cannot start.</summary>
+    public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>A TLS handshake that has not finished in this time is cut. Defaults to 10 seconds.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long <see cref="SockCatServer.StopAsync"/> lets open connections finish, after it stops accepting, before
+    /// closing them. Defaults to 5 seconds.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

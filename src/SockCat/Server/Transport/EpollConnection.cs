@@ -1,0 +1,571 @@
+using System.Runtime.InteropServices;
+using SockCat.Endpoints;
+
+namespace SockCat.Server.Transport;
+
+/// <summary>
+/// A connection on an <see cref="EpollLoop"/>: a descriptor, a protocol, and the bytes it holds between calls. Every
+/// member runs on the loop's thread except <see cref="Post"/> and <see cref="Terminate"/>. A protocol's output goes
+/// into the loop's scratch buffer and is sent with one send when the call returns; only what the peer does not take
+/// is copied into the connection's own pooled queue, which arms EPOLLOUT. Close, half-close and abort requested
+/// during a call take effect when it returns, so a protocol never sees its connection vanish under it.
+/// </summary>
+internal sealed unsafe class EpollConnection : ServerConnection
+{
+    private const int FlagInputEnded = 1;
+    private const int FlagShutdownRequested = 2;
+    private const int FlagSendShut = 4;
+    private const int FlagCloseRequested = 8;
+    private const int FlagPausedByProtocol = 16;
+    private const int FlagBackpressure = 32;
+    private const int FlagClosed = 64;
+
+    private const byte TargetScratch = 0;
+    private const byte TargetQueue = 1;
+    private const byte TargetDiscard = 2;
+
+    private readonly EpollLoop _loop;
+    private IConnectionProtocol? _protocol;
+    private PooledByteQueue _output;
+    private PooledByteQueue _input;
+    private uint _interest;
+    private int _flags;
+    private byte _writeTarget;
+    private string? _closeReason;
+    private string? _abortReason;
+    private string? _errorReason;
+
+    public EpollConnection(EpollLoop loop, int fd, uint generation, long id, EndpointUrl listener, PeerAddress peer)
+        : base(id, listener, peer)
+    {
+        _loop = loop;
+        Fd = fd;
+        Generation = generation;
+    }
+
+    public int Fd { get; }
+
+    public uint Generation { get; }
+
+    public bool IsClosed => (_flags & FlagClosed) != 0;
+
+    public override int PendingOutputBytes => _output.Length + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength : 0);
+
+    private int MaxOutput => _loop.Server.Options.MaxOutputQueueBytes;
+
+    public void Start()
+    {
+        if (!_loop.Register(this, LinuxSockets.EPOLLIN))
+        {
+            _errorReason = $"epoll_ctl failed ({Marshal.GetPInvokeErrorMessage(LinuxSockets.LastError)})";
+            AfterCall();
+            return;
+        }
+
+        _interest = LinuxSockets.EPOLLIN;
+        BeginCall();
+        try
+        {
+            _protocol = _loop.Server.CreateProtocol(this);
+            _protocol.OnConnected(this);
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex);
+        }
+
+        AfterCall();
+    }
+
+    public void OnEvents(uint events)
+    {
+        if ((events & LinuxSockets.EPOLLERR) != 0)
+        {
+            int error = 0, length = sizeof(int);
+            LinuxSockets.GetSockOpt(Fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_ERROR, &error, &length);
+            _errorReason = Marshal.GetPInvokeErrorMessage(error);
+            AfterCall();
+            return;
+        }
+
+        if ((events & LinuxSockets.EPOLLOUT) != 0)
+        {
+            OnWritable();
+            if (IsClosed)
+            {
+                return;
+            }
+        }
+
+        if ((_interest & LinuxSockets.EPOLLIN) != 0 && (events & (LinuxSockets.EPOLLIN | LinuxSockets.EPOLLHUP)) != 0)
+        {
+            OnReadable();
+        }
+        else if ((events & LinuxSockets.EPOLLHUP) != 0)
+        {
+            // Both directions are gone (a reset, or FIN after our own shutdown) while we were not reading: nothing more
+            // can be sent, and level-triggered HUP would otherwise wake the loop forever.
+            _errorReason = "connection closed by peer";
+            AfterCall();
+        }
+    }
+
+    private void OnReadable()
+    {
+        BeginCall();
+        int n;
+        if (_input.IsEmpty)
+        {
+            n = Receive(_loop.ReceivePointer, EpollLoop.BufferSize);
+            if (n > 0)
+            {
+                Deliver(_loop.ReceiveBuffer.AsSpan(0, n), n, fromInput: false);
+            }
+        }
+        else
+        {
+            var room = _loop.Server.Options.MaxInputBufferBytes - _input.Length;
+            if (room <= 0)
+            {
+                _abortReason = $"over {_loop.Server.Options.MaxInputBufferBytes} bytes of unconsumed input";
+                AfterCall();
+                return;
+            }
+
+            var span = _input.GetWriteSpan(Math.Min(room, EpollLoop.BufferSize));
+            fixed (byte* p = span)
+            {
+                n = Receive(p, Math.Min(span.Length, room));
+            }
+
+            if (n > 0)
+            {
+                _input.Advance(n);
+                Deliver(_input.Readable, n, fromInput: true);
+            }
+        }
+
+        if (n == 0)
+        {
+            _flags |= FlagInputEnded;
+            try
+            {
+                _protocol!.OnInputEnded(this, _input.Readable);
+            }
+            catch (Exception ex)
+            {
+                ProtocolFailed(ex);
+            }
+
+            _input.Release();
+        }
+
+        AfterCall();
+    }
+
+    private int Receive(byte* buffer, int length)
+    {
+        while (true)
+        {
+            var n = LinuxSockets.Recv(Fd, buffer, length, 0);
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+
+            var errno = LinuxSockets.LastError;
+            if (errno == LinuxSockets.EINTR)
+            {
+                continue;
+            }
+
+            if (errno != LinuxSockets.EAGAIN)
+            {
+                _errorReason = Marshal.GetPInvokeErrorMessage(errno);
+            }
+
+            return -1;
+        }
+    }
+
+    private void Deliver(ReadOnlySpan<byte> data, int received, bool fromInput)
+    {
+        BytesReceived += received;
+        LastActivity = _loop.Now;
+        int consumed;
+        try
+        {
+            consumed = _protocol!.OnReceived(this, data);
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex);
+            return;
+        }
+
+        if ((uint)consumed > (uint)data.Length)
+        {
+            ProtocolFailed(new InvalidOperationException($"OnReceived returned {consumed} for {data.Length} bytes"));
+            return;
+        }
+
+        if (fromInput)
+        {
+            _input.Consume(consumed);
+        }
+        else if (consumed < data.Length)
+        {
+            _input.Append(data[consumed..]);
+        }
+    }
+
+    private void OnWritable()
+    {
+        while (!_output.IsEmpty)
+        {
+            var readable = _output.Readable;
+            int sent;
+            fixed (byte* p = readable)
+            {
+                sent = SendRaw(p, readable.Length);
+            }
+
+            if (sent <= 0)
+            {
+                break;
+            }
+
+            _output.Consume(sent);
+            if (sent < readable.Length)
+            {
+                break;
+            }
+        }
+
+        if (_errorReason is not null)
+        {
+            AfterCall();
+            return;
+        }
+
+        if (_output.IsEmpty)
+        {
+            _flags &= ~FlagBackpressure;
+            BeginCall();
+            try
+            {
+                _protocol?.OnWritable(this);
+            }
+            catch (Exception ex)
+            {
+                ProtocolFailed(ex);
+            }
+
+            AfterCall();
+            return;
+        }
+
+        // Hysteresis: reading resumes at half the bound, so a slow reader does not flip EPOLLIN on every send.
+        if ((_flags & FlagBackpressure) != 0 && _output.Length <= MaxOutput / 2)
+        {
+            _flags &= ~FlagBackpressure;
+        }
+
+        UpdateInterest();
+    }
+
+    private int SendRaw(byte* buffer, int length)
+    {
+        while (true)
+        {
+            var n = LinuxSockets.Send(Fd, buffer, length, LinuxSockets.MSG_NOSIGNAL);
+            if (n >= 0)
+            {
+                if (n > 0)
+                {
+                    BytesSent += n;
+                    LastActivity = _loop.Now;
+                }
+
+                return (int)n;
+            }
+
+            var errno = LinuxSockets.LastError;
+            if (errno == LinuxSockets.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == LinuxSockets.EAGAIN)
+            {
+                return 0;
+            }
+
+            _errorReason = Marshal.GetPInvokeErrorMessage(errno);
+            return -1;
+        }
+    }
+
+    public void RunPosted(in PostItem item)
+    {
+        if (item.Callback is null)
+        {
+            CloseFromLoop(item.CloseReason ?? "closed");
+            return;
+        }
+
+        BeginCall();
+        try
+        {
+            item.Callback(this, item.State);
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex);
+        }
+
+        AfterCall();
+    }
+
+    private void BeginCall() => _loop.ScratchOwner = this;
+
+    /// <summary>Sends what the call wrote, then applies what it asked for: close, abort, half-close, pause.</summary>
+    private void AfterCall()
+    {
+        if (ReferenceEquals(_loop.ScratchOwner, this))
+        {
+            FlushScratch();
+            _loop.ScratchOwner = null;
+        }
+
+        if (IsClosed)
+        {
+            return;
+        }
+
+        if (_abortReason is not null)
+        {
+            CloseNow(_abortReason, abortive: true, imposed: true);
+            return;
+        }
+
+        if (_errorReason is not null)
+        {
+            CloseNow(_errorReason, abortive: true, imposed: false);
+            return;
+        }
+
+        if (_output.IsEmpty)
+        {
+            if ((_flags & (FlagShutdownRequested | FlagSendShut)) == FlagShutdownRequested)
+            {
+                LinuxSockets.Shutdown(Fd, LinuxSockets.SHUT_WR);
+                _flags |= FlagSendShut;
+            }
+
+            if ((_flags & FlagCloseRequested) != 0 || (_flags & (FlagSendShut | FlagInputEnded)) == (FlagSendShut | FlagInputEnded))
+            {
+                CloseNow(_closeReason, abortive: false, imposed: _closeReason is not null);
+                return;
+            }
+        }
+        else if (_output.Length > MaxOutput)
+        {
+            _flags |= FlagBackpressure;
+        }
+
+        UpdateInterest();
+    }
+
+    private void UpdateInterest()
+    {
+        uint wanted = 0;
+        if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested)) == 0)
+        {
+            wanted |= LinuxSockets.EPOLLIN;
+        }
+
+        if (!_output.IsEmpty)
+        {
+            wanted |= LinuxSockets.EPOLLOUT;
+        }
+
+        if (wanted != _interest)
+        {
+            _interest = wanted;
+            _loop.Modify(this, wanted);
+        }
+    }
+
+    private void FlushScratch()
+    {
+        var length = _loop.ScratchLength;
+        if (length == 0)
+        {
+            return;
+        }
+
+        _loop.ScratchLength = 0;
+        if (!_output.IsEmpty)
+        {
+            _output.Append(_loop.Scratch.AsSpan(0, length));
+            return;
+        }
+
+        var sent = SendRaw(_loop.ScratchPointer, length);
+        if (sent >= 0 && sent < length)
+        {
+            _output.Append(_loop.Scratch.AsSpan(sent, length - sent));
+        }
+    }
+
+    /// <summary>Closes on the loop's thread outside a protocol call: idle timeout, shutdown, a posted close.</summary>
+    public void CloseFromLoop(string reason)
+    {
+        if (!IsClosed)
+        {
+            CloseNow(reason, abortive: !_output.IsEmpty, imposed: true);
+        }
+    }
+
+    private void CloseNow(string? reason, bool abortive, bool imposed)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        _flags |= FlagClosed;
+        if (abortive)
+        {
+            // Unsent output is dropped with an RST at once instead of lingering in the kernel for a peer that is not reading.
+            var linger = new LinuxSockets.Linger { OnOff = 1, Seconds = 0 };
+            LinuxSockets.SetSockOpt(Fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_LINGER, &linger, sizeof(LinuxSockets.Linger));
+        }
+
+        _loop.Detach(this);
+        LinuxSockets.Close(Fd);
+        _output.Release();
+        _input.Release();
+        _loop.Server.Closed(this, reason, imposed);
+        try
+        {
+            _protocol?.OnClosed(this, reason);
+        }
+        catch (Exception ex)
+        {
+            ServerLog.ProtocolFailed(_loop.Server.Logger, Id, Peer, ex);
+        }
+    }
+
+    private void ProtocolFailed(Exception ex)
+    {
+        ServerLog.ProtocolFailed(_loop.Server.Logger, Id, Peer, ex);
+        _abortReason ??= $"protocol error: {ex.GetType().Name}";
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var need = sizeHint <= 0 ? 256 : sizeHint;
+        if ((_flags & (FlagClosed | FlagShutdownRequested | FlagSendShut)) != 0 || _abortReason is not null || _errorReason is not null)
+        {
+            return DiscardMemory(need);
+        }
+
+        if (_output.IsEmpty && ReferenceEquals(_loop.ScratchOwner, this))
+        {
+            if (EpollLoop.BufferSize - _loop.ScratchLength >= need)
+            {
+                _writeTarget = TargetScratch;
+                return _loop.Scratch.AsMemory(_loop.ScratchLength);
+            }
+
+            FlushScratch();
+            if (_output.IsEmpty && _errorReason is null && need <= EpollLoop.BufferSize)
+            {
+                _writeTarget = TargetScratch;
+                return _loop.Scratch.AsMemory(0);
+            }
+
+            if (_errorReason is not null)
+            {
+                return DiscardMemory(need);
+            }
+        }
+
+        if ((long)_output.Length + need > 2L * MaxOutput)
+        {
+            _abortReason = $"over {2 * MaxOutput} bytes queued for a peer that is not reading";
+            return DiscardMemory(need);
+        }
+
+        _writeTarget = TargetQueue;
+        return _output.GetWriteMemory(need);
+    }
+
+    private Memory<byte> DiscardMemory(int need)
+    {
+        _writeTarget = TargetDiscard;
+        return need <= _loop.Discard.Length ? _loop.Discard : new byte[need];
+    }
+
+    public override void Advance(int count)
+    {
+        switch (_writeTarget)
+        {
+            case TargetScratch:
+                if ((uint)count > (uint)(EpollLoop.BufferSize - _loop.ScratchLength))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(count));
+                }
+
+                _loop.ScratchLength += count;
+                break;
+            case TargetQueue:
+                _output.Advance(count);
+                break;
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            var span = GetSpan(Math.Min(data.Length, EpollLoop.BufferSize));
+            var n = Math.Min(span.Length, data.Length);
+            data[..n].CopyTo(span);
+            Advance(n);
+            data = data[n..];
+        }
+    }
+
+    public override void ShutdownSend() => _flags |= FlagShutdownRequested;
+
+    public override void Close(string? reason = null)
+    {
+        _flags |= FlagCloseRequested;
+        _closeReason ??= reason;
+    }
+
+    public override void Abort(string reason) => _abortReason ??= reason;
+
+    public override void PauseReading() => _flags |= FlagPausedByProtocol;
+
+    public override void ResumeReading() => _flags &= ~FlagPausedByProtocol;
+
+    public override bool Post(Action<IConnection, object?> callback, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        if (IsClosed)
+        {
+            return false;
+        }
+
+        _loop.Post(new PostItem(this, Generation, callback, state, null));
+        return true;
+    }
+
+    public override void Terminate(string reason) => _loop.Post(new PostItem(this, Generation, null, null, reason));
+}

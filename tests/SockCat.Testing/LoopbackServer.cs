@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using SockCat.Endpoints;
+using SockCat.Server;
+
+namespace SockCat.Testing;
+
+/// <summary>
+/// A <see cref="SockCatServer"/> on loopback (port 0, or a fresh unix socket path) over one <see cref="TestTransport"/>,
+/// with its log captured, and clients that connect to it the way that transport needs (TLS accepting the test
+/// certificate). Disposing stops the server and fails the test if it logged an unexpected error.
+/// </summary>
+public sealed class LoopbackServer : IAsyncDisposable
+{
+    private LoopbackServer(TestTransport transport, SockCatServer server, EndpointUrl endpoint, ErrorFailingLoggerProvider logs)
+    {
+        Transport = transport;
+        Server = server;
+        Endpoint = endpoint;
+        Logs = logs;
+    }
+
+    public TestTransport Transport { get; }
+
+    public SockCatServer Server { get; }
+
+    public EndpointUrl Endpoint { get; }
+
+    public ErrorFailingLoggerProvider Logs { get; }
+
+    public static async Task<LoopbackServer> StartAsync(
+        TestTransport transport,
+        Func<IConnection, IConnectionProtocol> protocolFactory,
+        Action<ServerOptions>? configure = null)
+    {
+        var options = new ServerOptions
+        {
+            Transport = transport is TestTransport.EpollTcp or TestTransport.EpollUnix ? ServerTransport.Epoll : ServerTransport.Kestrel,
+            LoopCount = 2,
+            ServerCertificate = TestCertificates.Localhost,
+        };
+        configure?.Invoke(options);
+        var url = transport switch
+        {
+            TestTransport.EpollUnix or TestTransport.KestrelUnix =>
+                EndpointUrl.Parse($"unix://{Path.Combine(Path.GetTempPath(), $"sockcat-test-{Guid.NewGuid():N}.sock")}"),
+            TestTransport.KestrelTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
+            _ => EndpointUrl.Parse("tcp://127.0.0.1:0"),
+        };
+        var logs = new ErrorFailingLoggerProvider();
+        var server = new SockCatServer(protocolFactory, options, logs);
+        var bound = await server.StartAsync([url]);
+        return new LoopbackServer(transport, server, bound[0], logs);
+    }
+
+    /// <summary>Connects a client (and completes its TLS handshake on tls).</summary>
+    public async Task<TestClient> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        Socket socket;
+        if (Endpoint.Scheme == EndpointScheme.Unix)
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Endpoint.Path), timeout.Token);
+        }
+        else
+        {
+            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Endpoint.Port), timeout.Token);
+        }
+
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (Endpoint.Scheme == EndpointScheme.Tls)
+        {
+            var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, timeout.Token);
+            stream = ssl;
+        }
+
+        return new TestClient(socket, stream);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.StopAsync(TimeSpan.Zero);
+        Logs.ThrowIfErrors();
+    }
+}
+
+/// <summary>A test's client connection: the socket (for half-close) and the stream to read and write.</summary>
+public sealed class TestClient(Socket socket, Stream stream) : IAsyncDisposable
+{
+    public Socket Socket { get; } = socket;
+
+    public Stream Stream { get; } = stream;
+
+    public EndPoint? LocalEndPoint => Socket.LocalEndPoint;
+
+    /// <summary>Ends this side's output (TLS: close_notify, then FIN) while reading can go on.</summary>
+    public async Task ShutdownSendAsync()
+    {
+        if (Stream is SslStream ssl)
+        {
+            await ssl.ShutdownAsync();
+        }
+
+        Socket.Shutdown(SocketShutdown.Send);
+    }
+
+    /// <summary>Reads until end of stream (or a reset, which also ends it), failing after <paramref name="timeout"/>.</summary>
+    public async Task<byte[]> ReadToEndAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var output = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var n = await Stream.ReadAsync(buffer, cts.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                output.Write(buffer, 0, n);
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes, failing after <paramref name="timeout"/>.</summary>
+    public async Task<byte[]> ReadExactlyAsync(int count, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        var buffer = new byte[count];
+        await Stream.ReadExactlyAsync(buffer, cts.Token);
+        return buffer;
+    }
+
+    /// <summary>True when the server ends the stream (EOF or reset) within <paramref name="timeout"/>.</summary>
+    public async Task<bool> EndsWithinAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var buffer = new byte[4096];
+        try
+        {
+            while (await Stream.ReadAsync(buffer, cts.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Stream.DisposeAsync();
+        Socket.Dispose();
+    }
+}

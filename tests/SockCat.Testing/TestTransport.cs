@@ -1,0 +1,25 @@
+using Xunit;
+
+namespace SockCat.Testing;
+
+/// <summary>The transports every engine test runs over (STYLE.md habit 9: a bug fixed for one is proven for all).</summary>
+public enum TestTransport
+{
+    EpollTcp,
+    EpollUnix,
+    KestrelTcp,
+    KestrelUnix,
+    KestrelTls,
+}
+
+/// <summary>xunit member data: the transport matrix.</summary>
+public static class TransportMatrix
+{
+    public static TheoryData<TestTransport> All => [.. Enum.GetValues<TestTransport>()];
+
+    /// <summary>Transports whose peers have IP addresses (for accept filters).</summary>
+    public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls];
+
+    /// <summary>Plain-text transports (a refusal line can be read without a TLS session).</summary>
+    public static TheoryData<TestTransport> Plain => [TestTransport.EpollTcp, TestTransport.EpollUnix, TestTransport.KestrelTcp, TestTransport.KestrelUnix];
+}
