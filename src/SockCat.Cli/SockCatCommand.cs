@@ -26,7 +26,16 @@ internal static class SockCatCommand
         configuration.EnableDefaultExceptionHandler = false;
         try
         {
-            return await Create().Parse(args).InvokeAsync(configuration);
+            var parseResult = Create().Parse(args);
+            if (parseResult.Errors.Count > 0)
+            {
+                // One line, the Unix way, with the exit code scripts read for bad usage (System.CommandLine would print its help and return 1).
+                var path = string.Join(' ', ["sockcat", .. CommandPath(parseResult.CommandResult)]);
+                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {parseResult.Errors[0].Message.TrimEnd('.')}; see '{path} --help'");
+                return ExitCodes.Usage;
+            }
+
+            return await parseResult.InvokeAsync(configuration);
         }
         catch (Exception ex)
         {
@@ -34,5 +43,16 @@ internal static class SockCatCommand
             (configuration.Error ?? Console.Error).WriteLine($"sockcat: {message}");
             return code;
         }
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r?.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent)
+        {
+            names.Push(r.Command.Name);
+        }
+
+        return names;
     }
 }
