@@ -26,6 +26,9 @@ public sealed class ClientConnection : IAsyncDisposable, IDisposable
         Socket = socket;
         Stream = stream;
         _tls = tls;
+        // Kept from the start: once the connection has closed, the system no longer answers getpeername.
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
     }
 
     /// <summary>The endpoint this connection was made to.</summary>
@@ -54,10 +57,10 @@ public sealed class ClientConnection : IAsyncDisposable, IDisposable
     public Socket Socket { get; }
 
     /// <summary>This end's address: an <see cref="IPEndPoint"/>, or a <see cref="UnixDomainSocketEndPoint"/> (often unnamed) for unix.</summary>
-    public EndPoint? LocalEndPoint => Socket.LocalEndPoint;
+    public EndPoint? LocalEndPoint { get; }
 
     /// <summary>The server's address: the <see cref="IPEndPoint"/> that answered (one of the name's addresses), or the unix socket's path.</summary>
-    public EndPoint? RemoteEndPoint => Socket.RemoteEndPoint;
+    public EndPoint? RemoteEndPoint { get; }
 
     /// <summary>For tls://, the certificate the server presented; null otherwise.</summary>
     public X509Certificate2? RemoteCertificate => _tls?.RemoteCertificate as X509Certificate2;

@@ -32,13 +32,18 @@ public static class SocketClient
     /// <exception cref="ConnectException">The connection could not be made; the exception carries the system's error number and name and a message for users.</exception>
     /// <exception cref="ArgumentException">The endpoint cannot be connected to (ws://, http://, port 0) or the fingerprint is malformed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async Task<ClientConnection> ConnectAsync(EndpointUrl url, ConnectOptions? options = null, CancellationToken cancellationToken = default)
+    public static Task<ClientConnection> ConnectAsync(EndpointUrl url, ConnectOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectWithResolverAsync(url, options, Dns.GetHostAddressesAsync, cancellationToken);
+
+    /// <summary>The same, with the name lookup replaced: tests use it to prove each address is tried without touching DNS.</summary>
+    internal static async Task<ClientConnection> ConnectWithResolverAsync(
+        EndpointUrl url, ConnectOptions? options, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
         options ??= Defaults;
         Validate(url, options);
 
-        var attempt = new Attempt(url);
+        var attempt = new Attempt(url) { Resolve = resolve };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (options.Timeout != Timeout.InfiniteTimeSpan)
         {
@@ -128,7 +133,7 @@ public static class SocketClient
         IPAddress[] addresses;
         try
         {
-            addresses = await Dns.GetHostAddressesAsync(url.Host, cancellationToken).ConfigureAwait(false);
+            addresses = await attempt.Resolve(url.Host, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException ex)
         {
@@ -333,6 +338,8 @@ public static class SocketClient
         public string Target { get; set; } = url.Scheme == EndpointScheme.Unix ? url.Path : $"{Bracket(url.Host)}:{url.Port}";
 
         public IPAddress[]? Addresses { get; set; }
+
+        public required Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; }
 
         /// <summary>The address tried, named as the user wrote it when that was a host name.</summary>
         public string Describe(int addressCount)
