@@ -8,7 +8,19 @@ namespace SockCat.Cli;
 /// <summary>Options and arguments several verbs share, so they are spelled and checked the same way everywhere.</summary>
 internal static class CommonOptions
 {
-    public static Argument<string> Url(string description) => new("url") { Description = description };
+    public static Argument<string> Url(string description)
+    {
+        var argument = new Argument<string>("url") { Description = description };
+        // An unknown option would otherwise be taken for the URL, and the URL reported as the unexpected word.
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && result.Tokens[0].Value.StartsWith('-'))
+            {
+                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+            }
+        });
+        return argument;
+    }
 
     public static Option<bool> Crlf() => new("--crlf", "-C")
     {
@@ -24,13 +36,17 @@ internal static class CommonOptions
 
     public static Option<double?> Seconds(Option<double?> option)
     {
-        option.Validators.Add(result =>
+        option.CustomParser = result =>
         {
-            if (result.GetValueOrDefault<double?>() is { } value && !(value > 0 && value <= int.MaxValue / 1000.0))
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= int.MaxValue / 1000.0)
             {
-                result.AddError($"{result.IdentifierToken?.Value ?? option.Name} must be a number of seconds over 0, e.g. {option.Name} 5");
+                return value;
             }
-        });
+
+            result.AddError($"{option.Name} takes a number of seconds over 0, not '{text}'; e.g. {option.Name} 5 or {option.Name} 0.5");
+            return null;
+        };
         return option;
     }
 

@@ -31,7 +31,11 @@ internal static class SockCatCommand
             {
                 // One line, the Unix way, with the exit code scripts read for bad usage (System.CommandLine would print its help and return 1).
                 var path = string.Join(' ', ["sockcat", .. CommandPath(parseResult.CommandResult)]);
-                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {parseResult.Errors[0].Message.TrimEnd('.')}; see '{path} --help'");
+                // An unknown word explains more than the missing command or argument it causes.
+                var error = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal))
+                    ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+                    ?? parseResult.Errors[0];
+                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {error.Message.TrimEnd('.')}; see '{path} --help'");
                 return ExitCodes.Usage;
             }
 
