@@ -26,9 +26,12 @@ internal static class CliRun
     }
 
     /// <summary>Starts an invocation that can be stopped with <paramref name="cancellationToken"/>, as Ctrl+C stops it.</summary>
-    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, CancellationToken cancellationToken, params string[] args)
+    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, CancellationToken cancellationToken, params string[] args) =>
+        Start(stdin, new MemoryStream(), cancellationToken, args);
+
+    /// <summary>As above, writing stdout to <paramref name="stdout"/> (a pipe the test reads as it goes); the result's Stdout is then empty.</summary>
+    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, Stream stdout, CancellationToken cancellationToken, params string[] args)
     {
-        var stdout = new MemoryStream();
         var output = new SyncWriter();
         var error = new SyncWriter();
         var run = Task.Run(async () =>
@@ -37,7 +40,7 @@ internal static class CliRun
             {
                 var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
                 var code = await SockCatCommand.Create().Parse(args).InvokeAsync(configuration, cancellationToken);
-                return new CliResult(code, stdout.ToArray(), output.Text, error.Text);
+                return new CliResult(code, stdout is MemoryStream memory ? memory.ToArray() : [], output.Text, error.Text);
             }
         });
         return (run, error);
