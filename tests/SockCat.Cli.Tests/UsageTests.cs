@@ -38,17 +38,19 @@ public sealed class UsageTests
         Assert.Contains("connect", result.Output);
         Assert.Contains("listen", result.Output);
         Assert.Contains("unix:///path/to.sock", result.Output);
+        Assert.Contains("Usage:\n  sockcat [command] [options]", result.Output);
+        Assert.Contains("Examples:\n  sockcat connect tcp://127.0.0.1:4444", result.Output);
     }
 
     [Theory]
-    [InlineData("connect", new[] { "Examples:", "--send <text>", "-C, --crlf", "-w, --timeout <seconds>", "-i, --idle-timeout <seconds>", "--insecure", "--fingerprint <sha256>", "Exit codes:" })]
-    [InlineData("listen", new[] { "Examples:", "-k, --keep-open", "-C, --crlf", "-i, --idle-timeout <seconds>", "Exit codes:" })]
+    [InlineData("connect", new[] { "Examples:", "--send <text>", "-C, --crlf", "-w, --timeout <seconds>", "-i, --idle-timeout <seconds>", "--insecure", "--fingerprint <sha256>", "Exit status:" })]
+    [InlineData("listen", new[] { "Examples:", "-k, --keep-open", "-C, --crlf", "-i, --idle-timeout <seconds>", "Exit status:" })]
     public async Task Help_Verb_HasUsageOptionsAndExamples(string verb, string[] expected)
     {
         var result = await CliRun.InvokeAsync(verb, "--help");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains($"{verb} <url> [options]", result.Output);
+        Assert.Contains($"sockcat {verb} <url> [options]", result.Output);
         foreach (var text in expected)
         {
             Assert.Contains(text, result.Output);

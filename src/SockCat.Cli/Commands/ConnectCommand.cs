@@ -32,25 +32,26 @@ internal static class ConnectCommand
             HelpName = "sha256",
         };
 
-        var command = new Command("connect", """
-            Connect to a socket and join it to stdin and stdout, as nc does.
-
-            Bytes pass unchanged both ways, so binary data is safe. When stdin ends, sockcat
-            half-closes the connection (the server reads end of file) and keeps printing what
-            the server sends until it closes. tls:// checks the server's certificate unless
-            told otherwise. For udp://, each line of stdin is one datagram and each reply is
-            printed; sockcat ends a second after stdin ends.
+        var command = new Command("connect", "Connect to a socket and join it to stdin and stdout, as nc does");
+        VerbHelp.Add(command, """
+            Details:
+              Bytes pass unchanged both ways, so binary data is safe. When stdin ends, sockcat
+              half-closes the connection (the server reads end of file) and keeps printing what
+              the server sends until it closes. tls:// checks the server's certificate and name
+              unless --insecure or --fingerprint says otherwise. For udp://, each line of stdin is
+              one datagram and each reply is printed; sockcat ends a second after stdin ends.
 
             Examples:
               sockcat connect tcp://127.0.0.1:4444
               sockcat connect tcp://example.com:80 --send "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
               sockcat connect localhost:9000 < file.bin
-              sockcat connect tls://example.com:443 --fingerprint 3A:1F:...:C4
+              sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
               echo hello | sockcat connect udp://127.0.0.1:5353
               sockcat connect unix:///run/app.sock --idle-timeout 10
 
-            Exit codes: 0 closed cleanly, 2 bad usage, 3 could not connect,
-            4 connection lost or idle, 6 TLS failed (see docs/cli.md).
+            Exit status:
+              0 closed cleanly, 2 bad usage, 3 could not connect, 4 connection lost or idle,
+              6 TLS failed (docs/cli.md)
             """);
         command.Arguments.Add(url);
         command.Options.Add(send);

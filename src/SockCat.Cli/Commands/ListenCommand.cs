@@ -21,21 +21,22 @@ internal static class ListenCommand
         var crlf = CommonOptions.Crlf();
         var idleTimeout = CommonOptions.IdleTimeout();
 
-        var command = new Command("listen", """
-            Wait for one client and join it to stdin and stdout, as nc -l does.
-
-            Bytes pass unchanged both ways. When stdin ends, sockcat half-closes the
-            connection and keeps printing what the client sends until it closes; then
-            sockcat exits, or with --keep-open waits for the next client. Port 0 picks a
-            free port and prints it on stderr. A unix socket file is removed on exit.
+        var command = new Command("listen", "Wait for a client and join it to stdin and stdout, as nc -l does");
+        VerbHelp.Add(command, """
+            Details:
+              Bytes pass unchanged both ways. When stdin ends, sockcat half-closes the
+              connection and keeps printing what the client sends until it closes; then sockcat
+              exits, or with --keep-open waits for the next client. Port 0 picks a free port
+              and prints it on stderr. A unix socket file is removed on exit.
 
             Examples:
-              sockcat listen tcp://0.0.0.0:9000 > received.bin     receive one file
-              sockcat listen tcp://127.0.0.1:0                      print the port chosen
-              sockcat listen -k unix:///tmp/app.sock                serve client after client
+              sockcat listen tcp://0.0.0.0:9000 > received.bin    receive one file
+              sockcat listen tcp://127.0.0.1:0                     print the port chosen
+              sockcat listen -k unix:///tmp/app.sock               serve client after client
 
-            Exit codes: 0 the client closed cleanly, 2 bad usage, 4 connection lost or idle,
-            5 could not listen (see docs/cli.md).
+            Exit status:
+              0 the client closed cleanly, 2 bad usage, 4 connection lost or idle,
+              5 could not listen (docs/cli.md)
             """);
         command.Arguments.Add(url);
         command.Options.Add(keepOpen);
