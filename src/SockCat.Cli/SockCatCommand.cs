@@ -12,10 +12,19 @@ internal static class SockCatCommand
             sockcat: a socket toolkit. Connect to, listen on, serve, relay and benchmark sockets named by URL:
               tcp://host:port  udp://host:port  unix:///path/to.sock  tls://host:port  (host:port alone is tcp)
             """);
+        VerbHelp.Add(root, """
+            Examples:
+              sockcat connect tcp://127.0.0.1:4444                 talk to a server, as nc does
+              sockcat connect tcp://127.0.0.1:8080 --send "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+              sockcat listen tcp://0.0.0.0:9000 > received.bin     receive one file, as nc -l does
+
+            Run 'sockcat COMMAND --help' for a command's options and examples; exit codes are in docs/cli.md.
+            """);
         root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(ListenCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        VerbHelp.Install(root);
         return root;
     }
 
@@ -26,7 +35,21 @@ internal static class SockCatCommand
         configuration.EnableDefaultExceptionHandler = false;
         try
         {
-            return await Create().Parse(args).InvokeAsync(configuration);
+            var parseResult = Create().Parse(args);
+            // --help with a missing argument still has parse errors; help wins, as it does in System.CommandLine.
+            if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
+            {
+                // One line, the Unix way, with the exit code scripts read for bad usage (System.CommandLine would print its help and return 1).
+                var path = string.Join(' ', ["sockcat", .. CommandPath(parseResult.CommandResult)]);
+                // An unknown word explains more than the missing command or argument it causes.
+                var error = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal))
+                    ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+                    ?? parseResult.Errors[0];
+                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {error.Message.TrimEnd('.')}; see '{path} --help'");
+                return ExitCodes.Usage;
+            }
+
+            return await parseResult.InvokeAsync(configuration);
         }
         catch (Exception ex)
         {
@@ -34,5 +57,16 @@ internal static class SockCatCommand
             (configuration.Error ?? Console.Error).WriteLine($"sockcat: {message}");
             return code;
         }
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r?.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent)
+        {
+            names.Push(r.Command.Name);
+        }
+
+        return names;
     }
 }

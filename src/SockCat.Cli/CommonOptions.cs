@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using SockCat.Endpoints;
+
+namespace SockCat.Cli;
+
+/// <summary>Options and arguments several verbs share, so they are spelled and checked the same way everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Argument<string> Url(string description)
+    {
+        var argument = new Argument<string>("url") { Description = description };
+        // An unknown option would otherwise be taken for the URL, and the URL reported as the unexpected word.
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && result.Tokens[0].Value.StartsWith('-'))
+            {
+                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+            }
+        });
+        return argument;
+    }
+
+    public static Option<bool> Crlf() => new("--crlf", "-C")
+    {
+        Description = "Send each newline from stdin as CRLF (\\r\\n), as telnet-style servers expect",
+    };
+
+    public static Option<double?> IdleTimeout() => Seconds(
+        new Option<double?>("--idle-timeout", "-i")
+        {
+            Description = "Close the connection when nothing is sent or received for this many seconds",
+            HelpName = "seconds",
+        });
+
+    public static Option<double?> Seconds(Option<double?> option)
+    {
+        option.CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= int.MaxValue / 1000.0)
+            {
+                return value;
+            }
+
+            result.AddError($"{option.Name} takes a number of seconds over 0, not '{text}'; e.g. {option.Name} 5 or {option.Name} 0.5");
+            return null;
+        };
+        return option;
+    }
+
+    public static TimeSpan? ToTimeSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+
+    /// <summary>Parses the URL argument; a bad one becomes an <see cref="EndpointFormatException"/>, reported as a usage error.</summary>
+    public static EndpointUrl ParseUrl(string? text) => EndpointUrl.Parse(text ?? "");
+
+    public static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
+
+    public static TextWriter ErrorWriter(ParseResult parseResult) => parseResult.InvocationConfiguration.Error ?? Console.Error;
+}

@@ -1,0 +1,35 @@
+namespace SockCat.Client;
+
+/// <summary>What kind of failure a <see cref="ConnectException"/> reports.</summary>
+public enum ConnectFailure
+{
+    /// <summary>Something else; <see cref="ConnectException.ErrorName"/> names the system's error.</summary>
+    Other,
+
+    /// <summary>Nothing listens there: the peer answered with a reset (ECONNREFUSED), or a unix socket has no listener.</summary>
+    Refused,
+
+    /// <summary>No answer within the time limit (ETIMEDOUT).</summary>
+    TimedOut,
+
+    /// <summary>The name does not resolve to any address (EAI_NONAME), or the name service could not answer (EAI_AGAIN).</summary>
+    HostNotFound,
+
+    /// <summary>The system forbade the connection (EACCES, EPERM): a firewall rule, a broadcast address, a unix socket's file mode.</summary>
+    PermissionDenied,
+
+    /// <summary>No route to the network or host (ENETUNREACH, EHOSTUNREACH), or the address is not usable here (EADDRNOTAVAIL).</summary>
+    Unreachable,
+
+    /// <summary>No unix socket file exists at the path (ENOENT).</summary>
+    NoSuchSocket,
+
+    /// <summary>The TLS server's certificate is not trusted: not signed by a trusted authority, expired, or for another name.</summary>
+    TlsUntrusted,
+
+    /// <summary>The TLS server's certificate is not the one <see cref="ConnectOptions.CertificateFingerprint"/> names.</summary>
+    TlsFingerprintMismatch,
+
+    /// <summary>The TLS handshake failed for another reason: the peer does not speak TLS, or no protocol version or cipher is shared.</summary>
+    TlsHandshake,
+}

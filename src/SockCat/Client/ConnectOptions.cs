@@ -1,0 +1,29 @@
+namespace SockCat.Client;
+
+/// <summary>How <see cref="SocketClient.ConnectAsync"/> connects: its time limit and how it checks a TLS server's certificate.</summary>
+public sealed record ConnectOptions
+{
+    /// <summary>The default <see cref="Timeout"/>: 30 seconds, as PHP's <c>fsockopen</c> waits.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The time the whole attempt may take: resolving the name, trying each of its addresses in turn and, for
+    /// tls://, the handshake. Defaults to 30 seconds. <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits for as long
+    /// as the system does.
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>
+    /// For tls://: accept any certificate the server presents, trusted or not, for any name. Insecure: anyone
+    /// between the client and the server can read and change the traffic. Defaults to false (the certificate must
+    /// chain to a trusted root and name the host). Prefer <see cref="CertificateFingerprint"/>, which accepts exactly one certificate.
+    /// </summary>
+    public bool AllowUntrustedCertificate { get; init; }
+
+    /// <summary>
+    /// For tls://: the SHA-256 fingerprint of the one certificate to accept, as 64 hexadecimal digits, colons
+    /// optional (<c>AB:CD:...</c> as <c>openssl x509 -fingerprint -sha256</c> prints it). When set, that certificate is
+    /// accepted whether or not it is trusted, and every other certificate is rejected. Defaults to null (normal verification).
+    /// </summary>
+    public string? CertificateFingerprint { get; init; }
+}

@@ -1,0 +1,358 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using SockCat.Endpoints;
+
+namespace SockCat.Client;
+
+/// <summary>
+/// The client's front door: <see cref="ConnectAsync"/> connects to a tcp://, unix://, tls:// or udp:// endpoint, as PHP's
+/// <c>fsockopen</c> and <c>stream_socket_client</c> do, and returns a <see cref="ClientConnection"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var connection = await SocketClient.ConnectAsync(EndpointUrl.Parse("tcp://127.0.0.1:4444"));
+/// await connection.Stream.WriteAsync("hello\n"u8.ToArray());
+/// await connection.ShutdownSendAsync();
+/// </code>
+/// </example>
+public static class SocketClient
+{
+    private static readonly ConnectOptions Defaults = new();
+
+    /// <summary>
+    /// Connects to <paramref name="url"/>. A host name is resolved and each of its addresses is tried in turn until one
+    /// answers; <see cref="ConnectOptions.Timeout"/> (30 seconds by default) covers the whole attempt, the lookup and, for
+    /// tls://, the handshake included. tls:// verifies the server's certificate against the system's trusted roots and the
+    /// host name (sent as SNI) unless <paramref name="options"/> say otherwise. udp:// connects a datagram socket, which sends nothing.
+    /// </summary>
+    /// <exception cref="ConnectException">The connection could not be made; the exception carries the system's error number and name and a message for users.</exception>
+    /// <exception cref="ArgumentException">The endpoint cannot be connected to (ws://, http://, port 0) or the fingerprint is malformed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<ClientConnection> ConnectAsync(EndpointUrl url, ConnectOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectWithResolverAsync(url, options, Dns.GetHostAddressesAsync, cancellationToken);
+
+    /// <summary>The same, with the name lookup replaced: tests use it to prove each address is tried without touching DNS.</summary>
+    internal static async Task<ClientConnection> ConnectWithResolverAsync(
+        EndpointUrl url, ConnectOptions? options, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        options ??= Defaults;
+        Validate(url, options);
+
+        var attempt = new Attempt(url) { Resolve = resolve };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (options.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(options.Timeout);
+        }
+
+        try
+        {
+            return url.Scheme switch
+            {
+                EndpointScheme.Unix => await ConnectUnixAsync(url, attempt, timeout.Token).ConfigureAwait(false),
+                EndpointScheme.Udp => await ConnectUdpAsync(url, attempt, timeout.Token).ConfigureAwait(false),
+                EndpointScheme.Tls => await ConnectTlsAsync(url, options, attempt, timeout.Token).ConfigureAwait(false),
+                _ => await ConnectTcpAsync(url, attempt, timeout.Token).ConfigureAwait(false),
+            };
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw TimedOut(url, options.Timeout, attempt, ex);
+        }
+    }
+
+    private static void Validate(EndpointUrl url, ConnectOptions options)
+    {
+        if (url.Scheme is EndpointScheme.WebSocket or EndpointScheme.Http)
+        {
+            throw new ArgumentException(
+                $"{url} names a browser-facing listener; to talk to it by hand connect to tcp://{Bracket(url.Host)}:{url.Port}", nameof(url));
+        }
+
+        if (url.Scheme != EndpointScheme.Unix && url.Port == 0)
+        {
+            throw new ArgumentException($"port 0 in {url} only means something when listening; give the server's port, e.g. {EndpointUrl.SchemeName(url.Scheme)}://{Bracket(url.Host)}:4444", nameof(url));
+        }
+
+        if (options.CertificateFingerprint is { } fingerprint)
+        {
+            CertificateFingerprint.Parse(fingerprint);
+        }
+    }
+
+    private static async Task<Socket> ConnectIpAsync(EndpointUrl url, SocketType socketType, ProtocolType protocol, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var addresses = await ResolveAsync(url, attempt, cancellationToken).ConfigureAwait(false);
+        ConnectException? last = null;
+        foreach (var address in addresses)
+        {
+            var target = new IPEndPoint(address, url.Port);
+            attempt.Target = target.ToString();
+            attempt.Stage = Stage.Connecting;
+            var socket = new Socket(address.AddressFamily, socketType, protocol);
+            try
+            {
+                if (socketType == SocketType.Stream)
+                {
+                    socket.NoDelay = true;
+                }
+
+                await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                // As fsockopen does, the last address's error is the one reported.
+                last = SocketFailure(url, ex, attempt.Describe(addresses.Length));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw last!;
+    }
+
+    private static async Task<IPAddress[]> ResolveAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(url.Host, out var literal))
+        {
+            return [literal];
+        }
+
+        attempt.Stage = Stage.Resolving;
+        attempt.Target = url.Host;
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await attempt.Resolve(url.Host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            var (number, name) = SocketErrorNames.Describe(ex);
+            var (message, hint) = ex.SocketErrorCode == SocketError.TryAgain
+                ? ($"could not look up '{url.Host}': the name service did not answer ({name})", "check your network connection and DNS settings")
+                : ($"no such host '{url.Host}' ({name})", "check the name for typos, or use an IP address");
+            throw new ConnectException(url, ConnectFailure.HostNotFound, number, name, message, hint, ex);
+        }
+
+        if (addresses.Length == 0)
+        {
+            throw new ConnectException(url, ConnectFailure.HostNotFound, -5, "EAI_NODATA",
+                $"the host '{url.Host}' has no address (EAI_NODATA)", "check the name, or use an IP address");
+        }
+
+        attempt.Addresses = addresses;
+        return addresses;
+    }
+
+    private static async Task<ClientConnection> ConnectTcpAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, attempt, cancellationToken).ConfigureAwait(false);
+        return new ClientConnection(url, socket, new NetworkStream(socket, ownsSocket: true), tls: null);
+    }
+
+    private static async Task<ClientConnection> ConnectUdpAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectIpAsync(url, SocketType.Dgram, ProtocolType.Udp, attempt, cancellationToken).ConfigureAwait(false);
+        return new ClientConnection(url, socket, new DatagramStream(socket), tls: null);
+    }
+
+    private static async Task<ClientConnection> ConnectUnixAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    {
+        attempt.Stage = Stage.Connecting;
+        attempt.Target = $"unix socket {url.Path}";
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(url.Path), cancellationToken).ConfigureAwait(false);
+            return new ClientConnection(url, socket, new NetworkStream(socket, ownsSocket: true), tls: null);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw SocketFailure(url, ex, attempt.Target);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<ClientConnection> ConnectTlsAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
+    {
+        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, attempt, cancellationToken).ConfigureAwait(false);
+        attempt.Stage = Stage.Handshake;
+        var where = $"{Bracket(url.Host)}:{url.Port}";
+        var expected = options.CertificateFingerprint is { } text ? CertificateFingerprint.Parse(text) : null;
+        ConnectException? rejection = null;
+
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var authentication = new SslClientAuthenticationOptions
+        {
+            TargetHost = url.Host,
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                rejection = CheckCertificate(url, where, options, expected, certificate, chain, errors);
+                return rejection is null;
+            },
+        };
+
+        try
+        {
+            await tls.AuthenticateAsClientAsync(authentication, cancellationToken).ConfigureAwait(false);
+            return new ClientConnection(url, socket, tls, tls);
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            if (rejection is not null)
+            {
+                throw rejection;
+            }
+
+            var reason = ex is IOException ? "the server closed the connection" : (ex.InnerException ?? ex).Message.TrimEnd('.');
+            throw new ConnectException(url, ConnectFailure.TlsHandshake, 0, "TLS_HANDSHAKE",
+                $"the TLS handshake with {where} failed: {reason}", "is it a TLS server that speaks TLS 1.2 or 1.3?", ex);
+        }
+        catch
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static ConnectException? CheckCertificate(
+        EndpointUrl url, string where, ConnectOptions options, byte[]? expected,
+        X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null)
+        {
+            return options.AllowUntrustedCertificate && expected is null
+                ? null
+                : new ConnectException(url, ConnectFailure.TlsUntrusted, 0, "TLS_UNTRUSTED",
+                    $"the TLS server {where} presented no certificate", "is it the server you meant?");
+        }
+
+        var actual = CertificateFingerprint.Compute(certificate);
+        if (expected is not null)
+        {
+            return actual.AsSpan().SequenceEqual(expected)
+                ? null
+                : new ConnectException(url, ConnectFailure.TlsFingerprintMismatch, 0, "TLS_FINGERPRINT",
+                    $"the certificate of {where} has SHA-256 fingerprint {CertificateFingerprint.Format(actual)}, not the {CertificateFingerprint.Format(expected)} asked for",
+                    "check the fingerprint: the server may have a new certificate, or someone is in between");
+        }
+
+        if (options.AllowUntrustedCertificate || errors == SslPolicyErrors.None)
+        {
+            return null;
+        }
+
+        var reasons = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            reasons.Add($"it is not issued for '{url.Host}'");
+        }
+
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            var statuses = chain?.ChainStatus.Select(s => s.Status).Where(s => s != X509ChainStatusFlags.NoError).Distinct().ToList() ?? [];
+            reasons.Add(statuses.Count == 0 ? "its chain does not verify" : string.Join(", ", statuses.Select(DescribeChainStatus)));
+        }
+
+        return new ConnectException(url, ConnectFailure.TlsUntrusted, 0, "TLS_UNTRUSTED",
+            $"the certificate of {where} is not trusted: {string.Join("; ", reasons)} (SHA-256 {CertificateFingerprint.Format(actual)})",
+            "if you trust this server, accept exactly this certificate by its fingerprint, or skip verification (insecure)");
+    }
+
+    private static string DescribeChainStatus(X509ChainStatusFlags status) => status switch
+    {
+        X509ChainStatusFlags.UntrustedRoot => "it is self-signed or signed by an unknown authority",
+        X509ChainStatusFlags.PartialChain => "its issuer is unknown (incomplete chain)",
+        X509ChainStatusFlags.NotTimeValid => "it has expired or is not yet valid",
+        X509ChainStatusFlags.Revoked => "it has been revoked",
+        X509ChainStatusFlags.NotValidForUsage => "it is not valid for a TLS server",
+        _ => status.ToString(),
+    };
+
+    private static ConnectException SocketFailure(EndpointUrl url, SocketException ex, string target)
+    {
+        var unix = url.Scheme == EndpointScheme.Unix;
+        // A missing socket file comes back as EADDRNOTAVAIL, which would send the user looking at the network.
+        var (number, name) = unix && ex.SocketErrorCode == SocketError.AddressNotAvailable && !File.Exists(url.Path)
+            ? (2, "ENOENT")
+            : SocketErrorNames.Describe(ex);
+        var failure = SocketErrorNames.Classify(name);
+        var (message, hint) = failure switch
+        {
+            ConnectFailure.Refused when unix => ($"nothing is listening on {target} ({name})", "is the server running? a stale socket file is left when a server dies"),
+            ConnectFailure.Refused => ($"connection refused by {target} ({name})", "is a server listening there?"),
+            ConnectFailure.TimedOut => ($"connection to {target} timed out ({name})", "is the host up, and is the port open in its firewall?"),
+            ConnectFailure.PermissionDenied when unix => ($"permission denied connecting to {target} ({name})", "check the socket file's permissions, or run as a user allowed to use it"),
+            ConnectFailure.PermissionDenied => ($"permission denied connecting to {target} ({name})", "a firewall rule or a broadcast address forbids it"),
+            ConnectFailure.NoSuchSocket => ($"no {target} ({name})", "is the server running, and is the path right?"),
+            ConnectFailure.Unreachable => ($"{target} is unreachable ({name})", "check the address and this machine's network and routes"),
+            _ => ($"could not connect to {target}: {ex.Message.TrimEnd('.')} ({name})", "check the address"),
+        };
+        return new ConnectException(url, failure, number, name, message, hint, ex);
+    }
+
+    private static ConnectException TimedOut(EndpointUrl url, TimeSpan timeout, Attempt attempt, Exception inner)
+    {
+        var after = string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0.###} s");
+        var (message, hint) = attempt.Stage switch
+        {
+            Stage.Resolving => ($"looking up '{url.Host}' timed out after {after} (ETIMEDOUT)", "check your network connection and DNS settings"),
+            Stage.Handshake => ($"the TLS handshake with {attempt.Target} timed out after {after} (ETIMEDOUT)", "is it a TLS server?"),
+            _ => ($"connection to {attempt.Describe(attempt.Addresses?.Length ?? 1)} timed out after {after} (ETIMEDOUT)", "is the host up, is the port open in its firewall, and is the server accepting connections?"),
+        };
+        return new ConnectException(url, ConnectFailure.TimedOut, 110, "ETIMEDOUT", message, hint, inner);
+    }
+
+    private static string Bracket(string host) => host.Contains(':') ? $"[{host}]" : host;
+
+    private enum Stage
+    {
+        Resolving,
+        Connecting,
+        Handshake,
+    }
+
+    /// <summary>Where an attempt got to, so a timeout or failure can say what it was waiting for.</summary>
+    private sealed class Attempt(EndpointUrl url)
+    {
+        public Stage Stage { get; set; } = Stage.Connecting;
+
+        public string Target { get; set; } = url.Scheme == EndpointScheme.Unix ? url.Path : $"{Bracket(url.Host)}:{url.Port}";
+
+        public IPAddress[]? Addresses { get; set; }
+
+        public required Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; }
+
+        /// <summary>The address tried, named as the user wrote it when that was a host name.</summary>
+        public string Describe(int addressCount)
+        {
+            if (url.Scheme == EndpointScheme.Unix || url.HostIsAddress)
+            {
+                return Target;
+            }
+
+            var name = $"{url.Host}:{url.Port}";
+            return addressCount > 1 && Addresses is { } all
+                ? $"{name}, tried {string.Join(" and ", all.Select(a => a.ToString()))}"
+                : $"{name} at {Target}";
+        }
+    }
+}
