@@ -36,7 +36,13 @@ internal static class BenchPattern
             table[i] = (byte)(x >> 24);
         }
 
-        Array.Copy(table, 0, table, Period, MaxChunk);
+        // The tail repeats the head so any slice of up to MaxChunk reads on without wrapping. MaxChunk exceeds
+        // Period, so the tail runs past one period: copy byte by byte modulo Period, never one overlapping block.
+        for (var i = Period; i < table.Length; i++)
+        {
+            table[i] = table[i - Period];
+        }
+
         return table;
     }
 

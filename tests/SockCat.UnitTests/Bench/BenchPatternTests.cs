@@ -19,6 +19,28 @@ public sealed class BenchPatternTests
     }
 
     [Fact]
+    public void Table_Everywhere_IsPeriodic()
+    {
+        var table = BenchPattern.Table;
+        for (var i = BenchPattern.Period; i < table.Length; i++)
+        {
+            Assert.True(table[i] == table[i % BenchPattern.Period], $"byte {i} breaks the period");
+        }
+    }
+
+    [Fact]
+    public void Slice_LongestSliceFromTheTop_MatchesShortSlicesOfTheSameBytes()
+    {
+        var position = BenchPattern.Period - 1;
+        var whole = BenchPattern.Slice(position, 0, BenchPattern.MaxChunk).ToArray();
+
+        for (var k = 0; k < BenchPattern.MaxChunk; k += 997)
+        {
+            Assert.Equal(BenchPattern.Slice(position + k, 0, 1)[0], whole[k]);
+        }
+    }
+
+    [Fact]
     public void Slice_TwoConnections_DifferAtTheSamePosition()
         => Assert.False(BenchPattern.Slice(0, BenchPattern.Offset(0), 32).SequenceEqual(BenchPattern.Slice(0, BenchPattern.Offset(1), 32)));
 
