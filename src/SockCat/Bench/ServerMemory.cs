@@ -1,8 +1,9 @@
 namespace SockCat.Bench;
 
 /// <summary>
-/// Reads a server's resident memory from /proc: VmRSS of the process and of all its descendants, so that servers
-/// that fork a process per client (socat's fork, ncat's --exec) are measured whole.
+/// Reads a server's resident memory from /proc: VmRSS of the process, or, when it has child processes (socat's fork,
+/// ncat's --exec: a process per client), the proportional set size (Pss) of the whole tree, so that pages the
+/// children share are counted once rather than once per child.
 /// </summary>
 internal static class ServerMemory
 {
@@ -35,7 +36,12 @@ internal static class ServerMemory
             }
         }
 
-        var total = own.Value;
+        if (!children.ContainsKey(pid))
+        {
+            return own;
+        }
+
+        var total = ReadPssKb(pid) ?? own.Value;
         var stack = new Stack<int>();
         stack.Push(pid);
         while (stack.Count > 0)
@@ -47,7 +53,7 @@ internal static class ServerMemory
 
             foreach (var kid in kids)
             {
-                total += ReadRssKb(kid) ?? 0;
+                total += ReadPssKb(kid) ?? 0;
                 stack.Push(kid);
             }
         }
@@ -56,15 +62,19 @@ internal static class ServerMemory
     }
 
     /// <summary>VmRSS of one process in kilobytes; null when it is gone or has none (a zombie).</summary>
-    public static long? ReadRssKb(int pid)
+    public static long? ReadRssKb(int pid) => ReadField($"/proc/{pid}/status", "VmRSS:");
+
+    private static long? ReadPssKb(int pid) => ReadField($"/proc/{pid}/smaps_rollup", "Pss:");
+
+    private static long? ReadField(string file, string field)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            foreach (var line in File.ReadLines(file))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
-                    var digits = line.AsSpan(6).Trim();
+                    var digits = line.AsSpan(field.Length).Trim();
                     var space = digits.IndexOf(' ');
                     return long.Parse(space < 0 ? digits : digits[..space]);
                 }
