@@ -1,9 +1,272 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using SockCat.Bench;
+using SockCat.Endpoints;
+using Spectre.Console;
 
 namespace SockCat.Cli.Commands;
 
+/// <summary>`sockcat bench pingpong|stream|conns URL`: the load generator against an echo server.</summary>
 internal static class BenchCommand
 {
-    // Placeholder while the verb is being built: it is wired so parallel work does not touch SockCatCommand.
-    public static Command Create() => new("bench", "(not yet available)");
+    public static Command Create()
+    {
+        var bench = new Command("bench", """
+            Load generator for echo servers: round trips, throughput and connection capacity, every echoed byte verified.
+            Run it against `sockcat serve echo` or any echo server (bench/run-echo.sh compares SockCat with its peers).
+            """);
+        bench.Subcommands.Add(CreateMode("pingpong", BenchMode.PingPong,
+            "Each connection sends a message and waits for its echo (--window in flight): msgs/s and p50/p99/p99.9 latency."));
+        bench.Subcommands.Add(CreateMode("stream", BenchMode.Stream,
+            "Each connection keeps --inflight bytes (64 KiB) in flight, the echo verified: MB/s."));
+        bench.Subcommands.Add(CreateMode("conns", BenchMode.Conns,
+            "Opens -c connections as fast as the server accepts them, checks each echoes a byte, holds them (--hold), checks again;"
+            + " with --server-pid, the server's memory per connection."));
+        return bench;
+    }
+
+    private sealed class Options
+    {
+        public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port or unix:///path.sock" };
+        public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000)" };
+        public readonly Option<int> Size = new("--size", "-s") { Description = "Message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };
+        public readonly Option<double?> Duration = new("--duration", "-d") { Description = "Seconds to measure (default 10 unless --count is given)" };
+        public readonly Option<long?> Count = new("--count", "-n") { Description = "Messages per connection (stream: of --size bytes); the run ends when all are echoed" };
+        public readonly Option<int> Window = new("--window") { Description = "Pingpong messages in flight per connection", DefaultValueFactory = _ => 1 };
+        public readonly Option<int> InFlight = new("--inflight") { Description = "Stream bytes in flight per connection", DefaultValueFactory = _ => 64 * 1024 };
+        public readonly Option<double?> Warmup = new("--warmup") { Description = "Seconds of traffic before measuring (default 1; 0 with --count alone)" };
+        public readonly Option<string?> Source = new("--source") { Description = "Local addresses to bind to, round-robin: 127.0.0.1,127.0.0.2,..." };
+        public readonly Option<int?> Sources = new("--sources") { Description = "Bind to 127.0.0.1 .. 127.0.0.N round-robin (more than ~28,000 connections need several)" };
+        public readonly Option<int> Rate = new("--rate") { Description = "Connects per second (0: as fast as the server accepts)", DefaultValueFactory = _ => 0 };
+        public readonly Option<int> Burst = new("--burst") { Description = "Connects in progress at once", DefaultValueFactory = _ => 1000 };
+        public readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds before a connect, or an echo check, counts as failed", DefaultValueFactory = _ => 10 };
+        public readonly Option<double> Hold = new("--hold") { Description = "Conns: seconds to hold the connections between the two echo checks", DefaultValueFactory = _ => 0 };
+        public readonly Option<int?> ServerPid = new("--server-pid") { Description = "Conns: the server's PID, to report its memory (VmRSS, with its children) per connection" };
+        public readonly Option<int> Threads = new("--threads") { Description = "Client loop threads", DefaultValueFactory = _ => 1 };
+        public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
+        public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
+
+        public void AddTo(Command command)
+        {
+            command.Arguments.Add(Url);
+            foreach (var o in new Option[] { Connections, Size, Duration, Count, Window, InFlight, Warmup, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress })
+            {
+                command.Options.Add(o);
+            }
+        }
+    }
+
+    private static Command CreateMode(string name, BenchMode mode, string description)
+    {
+        var command = new Command(name, description);
+        var o = new Options();
+        o.AddTo(command);
+        command.SetAction(async (ParseResult parseResult, CancellationToken ct) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            if (!TryBuild(parseResult, o, mode, out var options, out var problem))
+            {
+                error.WriteLine($"sockcat: {problem}");
+                return ExitCodes.Usage;
+            }
+
+            if (options!.Validate() is { } invalid)
+            {
+                error.WriteLine($"sockcat: {invalid}");
+                return ExitCodes.Usage;
+            }
+
+            var fileLimit = LoadGenerator.RaiseFileLimit();
+            if (fileLimit != 0 && (ulong)options.Connections + 32 > fileLimit)
+            {
+                error.WriteLine($"sockcat: {options.Connections} connections need more than the open-file limit of {fileLimit}; raise it (ulimit -n) or use fewer connections");
+                return ExitCodes.Usage;
+            }
+
+            var progress = parseResult.GetValue(o.NoProgress) ? null : ProgressWriter(error, mode);
+            BenchResult result;
+            try
+            {
+                result = await LoadGenerator.RunAsync(options, progress, ct);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                error.WriteLine($"sockcat: cannot resolve {options.Url.Host}: {e.Message}; use an IP address or a known host name");
+                return ExitCodes.ConnectFailed;
+            }
+
+            if (progress is not null && IsTerminal(error))
+            {
+                error.Write("\r\u001b[K");
+            }
+
+            if (parseResult.GetValue(o.Json))
+            {
+                using var buffer = new MemoryStream();
+                result.WriteJson(buffer);
+                output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            }
+            else
+            {
+                WriteTable(output, result);
+            }
+
+            if (result.Connected == 0)
+            {
+                error.WriteLine($"sockcat: could not connect to {options.Url}: {result.Errors.First}; is the server running?");
+                return ExitCodes.ConnectFailed;
+            }
+
+            if (!result.Succeeded)
+            {
+                error.WriteLine($"sockcat: {result.Errors.Total} errors, {result.Connected} of {options.Connections} connected; first: {result.Errors.First ?? "connections missing"}");
+                return ExitCodes.Failure;
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static bool TryBuild(ParseResult p, Options o, BenchMode mode, out BenchOptions? options, out string? problem)
+    {
+        options = null;
+        if (!EndpointUrl.TryParse(p.GetValue(o.Url), out var url, out problem))
+        {
+            return false;
+        }
+
+        var sources = new List<IPAddress>();
+        if (p.GetValue(o.Source) is { } list)
+        {
+            foreach (var part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!IPAddress.TryParse(part, out var address))
+                {
+                    problem = $"--source: '{part}' is not an IP address; use e.g. --source 127.0.0.1,127.0.0.2";
+                    return false;
+                }
+
+                sources.Add(address);
+            }
+        }
+
+        if (p.GetValue(o.Sources) is { } n)
+        {
+            if (n < 1 || n > 254)
+            {
+                problem = "--sources must be between 1 and 254 (127.0.0.1 .. 127.0.0.254)";
+                return false;
+            }
+
+            for (var i = 1; i <= n; i++)
+            {
+                sources.Add(new IPAddress([127, 0, 0, (byte)i]));
+            }
+        }
+
+        var count = p.GetValue(o.Count);
+        var duration = p.GetValue(o.Duration) ?? (count is null ? 10 : null);
+        options = new BenchOptions
+        {
+            Mode = mode,
+            Url = url!,
+            Connections = p.GetValue(o.Connections) ?? (mode == BenchMode.Conns ? 1000 : 1),
+            MessageSize = p.GetValue(o.Size),
+            DurationSeconds = duration,
+            MessageCount = count,
+            Window = p.GetValue(o.Window),
+            InFlightBytes = p.GetValue(o.InFlight),
+            WarmupSeconds = p.GetValue(o.Warmup) ?? (p.GetValue(o.Duration) is null && count is not null ? 0 : 1),
+            Sources = sources,
+            ConnectRate = p.GetValue(o.Rate),
+            ConnectBurst = p.GetValue(o.Burst),
+            ConnectTimeoutSeconds = p.GetValue(o.ConnectTimeout),
+            HoldSeconds = p.GetValue(o.Hold),
+            ServerPid = p.GetValue(o.ServerPid),
+            Threads = p.GetValue(o.Threads),
+        };
+        return true;
+    }
+
+    private static bool IsTerminal(TextWriter writer) => ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected;
+
+    private static Action<BenchProgress> ProgressWriter(TextWriter error, BenchMode mode)
+    {
+        var terminal = IsTerminal(error);
+        return p =>
+        {
+            var rate = mode switch
+            {
+                BenchMode.PingPong => $"{p.MessagesPerSecond,12:N0} msgs/s",
+                BenchMode.Stream => $"{p.MegabytesPerSecond,10:N1} MB/s",
+                _ => "",
+            };
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"bench {p.Elapsed.TotalSeconds,5:0.0}s {p.Phase,-8} {p.Connected,6}/{p.Connections} conns {rate}  errors {p.Errors}");
+            if (terminal)
+            {
+                error.Write($"\r{line}\u001b[K");
+            }
+            else
+            {
+                error.WriteLine(line);
+            }
+        };
+    }
+
+    private static void WriteTable(TextWriter output, BenchResult r)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = ReferenceEquals(output, Console.Out) ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+        });
+        var o = r.Options;
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        table.ShowHeaders = false;
+        table.Title = new TableTitle($"sockcat bench {o.Mode.ToString().ToLowerInvariant()} {o.Url}");
+        string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+        table.AddRow("connections", F($"{r.Connected:N0} of {o.Connections:N0} in {r.ConnectSeconds:0.000} s"));
+        switch (o.Mode)
+        {
+            case BenchMode.PingPong:
+                table.AddRow("message", F($"{o.MessageSize} bytes, window {o.Window}"));
+                table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
+                table.AddRow("messages", F($"{r.Messages:N0}"));
+                table.AddRow("[bold]msgs/s[/]", F($"[bold]{r.MessagesPerSecond:N0}[/]"));
+                table.AddRow("latency p50 / p99 / p99.9", F($"{r.Latency.Percentile(50) / 1000.0:0.0} / {r.Latency.Percentile(99) / 1000.0:0.0} / {r.Latency.Percentile(99.9) / 1000.0:0.0} µs"));
+                table.AddRow("latency mean / max", F($"{r.Latency.Mean / 1000.0:0.0} / {r.Latency.Max / 1000.0:0.0} µs"));
+                break;
+            case BenchMode.Stream:
+                table.AddRow("in flight", F($"{o.InFlightBytes:N0} bytes per connection"));
+                table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
+                table.AddRow("echoed", F($"{r.Bytes:N0} bytes, verified"));
+                table.AddRow("[bold]MB/s[/]", F($"[bold]{r.MegabytesPerSecond:N1}[/]"));
+                break;
+            case BenchMode.Conns:
+                table.AddRow("echoing (first check)", F($"{r.EchoOkFirst:N0}"));
+                table.AddRow(F($"echoing (after {o.HoldSeconds:0.#} s hold)"), F($"{r.EchoOkLast:N0}"));
+                if (r.ServerRssBeforeKb is { } before)
+                {
+                    table.AddRow("server memory before / after", F($"{before:N0} / {r.ServerRssAfterKb:N0} KB"));
+                }
+
+                if (r.ServerKbPerConnection is { } kb)
+                {
+                    table.AddRow("[bold]server KB per connection[/]", F($"[bold]{kb:0.00}[/]"));
+                }
+
+                break;
+        }
+
+        table.AddRow("errors", r.Errors.Total == 0
+            ? "0"
+            : Markup.Escape(F($"{r.Errors.Total} (connect {r.Errors.Connect}, closed {r.Errors.Closed}, verify {r.Errors.Verify}, timeout {r.Errors.Timeout}); first: {r.Errors.First}")));
+        table.AddRow("client cpu", F($"{r.ClientCpuSeconds:0.00} s of {r.ClientWallSeconds:0.00} s wall, {r.ClientGcCount} GCs"));
+        console.Write(table);
+    }
 }

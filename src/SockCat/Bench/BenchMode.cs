@@ -1,0 +1,14 @@
+namespace SockCat.Bench;
+
+/// <summary>What a load-generator run measures.</summary>
+internal enum BenchMode
+{
+    /// <summary>Each connection sends a message and waits for its echo (up to a window in flight): msgs/s and latency.</summary>
+    PingPong,
+
+    /// <summary>Each connection keeps a fixed number of bytes in flight: echoed MB/s.</summary>
+    Stream,
+
+    /// <summary>Opens many connections, holds them, checks each still echoes: connect time, failures, server memory.</summary>
+    Conns,
+}

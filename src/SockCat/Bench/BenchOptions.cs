@@ -1,0 +1,117 @@
+using System.Net;
+using SockCat.Endpoints;
+
+namespace SockCat.Bench;
+
+/// <summary>The settings of one load-generator run; <see cref="Validate"/> says what is wrong in user terms.</summary>
+internal sealed record BenchOptions
+{
+    public required BenchMode Mode { get; init; }
+
+    public required EndpointUrl Url { get; init; }
+
+    public int Connections { get; init; } = 1;
+
+    /// <summary>Bytes per message (pingpong); the unit of <see cref="MessageCount"/> for stream.</summary>
+    public int MessageSize { get; init; } = 32;
+
+    /// <summary>Seconds of measurement; null with a <see cref="MessageCount"/> means "until the count is done".</summary>
+    public double? DurationSeconds { get; init; }
+
+    /// <summary>Messages per connection; null means "until the duration is over".</summary>
+    public long? MessageCount { get; init; }
+
+    /// <summary>Pingpong messages in flight per connection.</summary>
+    public int Window { get; init; } = 1;
+
+    /// <summary>Stream bytes in flight per connection.</summary>
+    public int InFlightBytes { get; init; } = 64 * 1024;
+
+    public double WarmupSeconds { get; init; } = 1;
+
+    /// <summary>Local addresses to bind client sockets to, round-robin; empty means the kernel chooses.</summary>
+    public IReadOnlyList<IPAddress> Sources { get; init; } = [];
+
+    /// <summary>Connects per second; 0 opens them as fast as the server takes them.</summary>
+    public int ConnectRate { get; init; }
+
+    /// <summary>Connects in progress at once.</summary>
+    public int ConnectBurst { get; init; } = 1000;
+
+    public double ConnectTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>Conns mode: seconds to hold the connections between the two echo checks.</summary>
+    public double HoldSeconds { get; init; }
+
+    /// <summary>Conns mode: the server's process, whose resident memory (with its children's) is read before and after.</summary>
+    public int? ServerPid { get; init; }
+
+    /// <summary>Epoll loop threads of the client.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Seconds the run waits at the end for echoes still in flight before counting them as errors.</summary>
+    public double DrainSeconds { get; init; } = 3;
+
+    public const int MaxMessageSize = BenchPattern.MaxChunk;
+
+    /// <summary>Null when the options can run; otherwise the one-line reason and what to do.</summary>
+    public string? Validate()
+    {
+        if (Url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix))
+        {
+            return $"bench speaks tcp:// and unix:// only, not {EndpointUrl.SchemeName(Url.Scheme)}://; use e.g. tcp://127.0.0.1:4444";
+        }
+
+        if (Url.Scheme == EndpointScheme.Tcp && Url.Port == 0)
+        {
+            return "bench needs the server's port; give it, e.g. tcp://127.0.0.1:4444";
+        }
+
+        if (Connections < 1)
+        {
+            return "--connections must be at least 1";
+        }
+
+        if (MessageSize < 1 || MessageSize > MaxMessageSize)
+        {
+            return $"--size must be between 1 and {MaxMessageSize} bytes";
+        }
+
+        if (Window < 1 || (long)Window * MessageSize > 16L * 1024 * 1024)
+        {
+            return "--window must be at least 1, and window x size at most 16 MiB";
+        }
+
+        if (InFlightBytes < 1 || InFlightBytes > 16 * 1024 * 1024)
+        {
+            return "--inflight must be between 1 byte and 16 MiB";
+        }
+
+        if (DurationSeconds is <= 0 || MessageCount is <= 0)
+        {
+            return "--duration and --count must be positive";
+        }
+
+        if (WarmupSeconds < 0 || HoldSeconds < 0 || ConnectTimeoutSeconds <= 0 || DrainSeconds < 0)
+        {
+            return "--warmup, --hold, --connect-timeout and drain times must not be negative";
+        }
+
+        if (Threads < 1 || Threads > 64)
+        {
+            return "--threads must be between 1 and 64";
+        }
+
+        if (ConnectRate < 0 || ConnectBurst < 1)
+        {
+            return "--rate must be 0 (unlimited) or more, and --burst at least 1";
+        }
+
+        if (Sources.Count > 0 && Url.Scheme == EndpointScheme.Unix)
+        {
+            return "--source and --sources apply to tcp:// only";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using SockCat.Endpoints;
+using SockCat.Server.Transport;
+
+namespace SockCat.Bench;
+
+/// <summary>A snapshot of a running benchmark, handed to the progress callback once a second.</summary>
+internal readonly record struct BenchProgress(
+    TimeSpan Elapsed, string Phase, int Connected, int Connections, double MessagesPerSecond, double MegabytesPerSecond, long Errors);
+
+/// <summary>
+/// Runs one benchmark: starts the loop threads (<see cref="BenchLoop"/>), steps them through connect, warm-up,
+/// measure and drain (or, for conns, connect, check, hold, check), and merges what they measured.
+/// </summary>
+internal static class LoadGenerator
+{
+    private const int PollMs = 5;
+
+    /// <exception cref="ArgumentException">The options are not valid (<see cref="BenchOptions.Validate"/>).</exception>
+    /// <exception cref="SocketException">The target's host name does not resolve.</exception>
+    public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (!LinuxSockets.IsSupported)
+        {
+            throw new PlatformNotSupportedException("sockcat bench runs its own epoll loop and needs Linux on x86-64");
+        }
+
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        var target = await ResolveAsync(options.Url, cancellationToken).ConfigureAwait(false);
+        var sources = options.Sources.Select(a => SocketAddressBytes.FromIp(a, 0)).ToArray();
+        if (sources.Any(s => s.Family != target.Family))
+        {
+            throw new ArgumentException("the --source addresses must be of the same family (IPv4 or IPv6) as the target", nameof(options));
+        }
+
+        RaiseFileLimit();
+
+        var control = new BenchControl();
+        var loops = new BenchLoop[Math.Min(options.Threads, options.Connections)];
+        var threads = new Thread[loops.Length];
+        var failures = new Exception?[loops.Length];
+        var run = new Run(options, control, loops, progress);
+        long? rssBefore = options.ServerPid is { } pid ? ServerMemory.ReadTreeRssKb(pid) : null;
+
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        var gcStart = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+        var start = Stopwatch.GetTimestamp();
+        if (options.Mode != BenchMode.Conns && options.WarmupSeconds == 0)
+        {
+            control.Phase = BenchPhase.Measure;
+        }
+
+        for (var i = 0; i < loops.Length; i++)
+        {
+            var loop = loops[i] = new BenchLoop(options with { Threads = loops.Length }, control, target, sources, i);
+            loop.MarkStart(start);
+            var index = i;
+            threads[i] = new Thread(() =>
+            {
+                try
+                {
+                    loop.Run();
+                }
+                catch (Exception e)
+                {
+                    failures[index] = e;
+                }
+            })
+            { IsBackground = true, Name = $"sockcat-bench-{i}" };
+            threads[i].Start();
+        }
+
+        long measureStart = 0, measureEnd = 0;
+        int echoFirst = 0, echoLast = 0;
+        long? rssAfter = null;
+        try
+        {
+            var connectCap = options.ConnectTimeoutSeconds + 30 + (options.ConnectRate > 0 ? (double)options.Connections / options.ConnectRate : 0);
+            await run.WaitAsync("connect", () => run.Sum(l => Volatile.Read(ref l.ConnectFinished)) >= options.Connections || run.AnyExited, connectCap, cancellationToken).ConfigureAwait(false);
+
+            if (options.Mode == BenchMode.Conns)
+            {
+                echoFirst = await run.CheckAsync(1, cancellationToken).ConfigureAwait(false);
+                if (options.HoldSeconds > 0)
+                {
+                    await run.WaitAsync("hold", () => false, options.HoldSeconds, cancellationToken).ConfigureAwait(false);
+                }
+
+                rssAfter = options.ServerPid is { } p ? ServerMemory.ReadTreeRssKb(p) : null;
+                echoLast = await run.CheckAsync(2, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                if (control.Phase != BenchPhase.Measure)
+                {
+                    await run.WaitAsync("warm-up", () => false, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
+                    control.Phase = BenchPhase.Measure;
+                }
+
+                measureStart = Stopwatch.GetTimestamp();
+                var duration = options.DurationSeconds ?? double.MaxValue / 2;
+                await run.WaitAsync(
+                    "measure",
+                    () => options.MessageCount is not null && run.All(l => Volatile.Read(ref l.ScannedPhase) == (int)BenchPhase.Measure && Volatile.Read(ref l.Active) == 0),
+                    duration,
+                    cancellationToken).ConfigureAwait(false);
+                measureEnd = Stopwatch.GetTimestamp();
+                control.Phase = BenchPhase.Stop;
+                await run.WaitAsync(
+                    "drain",
+                    () => run.All(l => Volatile.Read(ref l.ScannedPhase) == (int)BenchPhase.Stop && Volatile.Read(ref l.Awaiting) == 0),
+                    options.DrainSeconds,
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            control.Phase = BenchPhase.Exit;
+            foreach (var t in threads)
+            {
+                t?.Join();
+            }
+        }
+
+        var wall = Stopwatch.GetElapsedTime(start);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
+        var gcs = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gcStart;
+        foreach (var e in failures)
+        {
+            if (e is not null)
+            {
+                throw new InvalidOperationException($"a load-generator thread failed: {e.Message}", e);
+            }
+        }
+
+        var histogram = new LatencyHistogram();
+        var errors = new BenchErrors();
+        long messages = 0, bytes = 0, lastConnect = 0;
+        var connected = 0;
+        foreach (var l in loops)
+        {
+            histogram.Add(l.Histogram);
+            errors.Add(l.Errors);
+            messages += l.MeasuredMessages;
+            bytes += l.MeasuredBytes;
+            connected += l.ConnectFinished - (int)l.Errors.Connect;
+            lastConnect = Math.Max(lastConnect, l.LastConnectTicks);
+            l.Dispose();
+        }
+
+        return new BenchResult
+        {
+            Options = options,
+            Seconds = measureEnd > measureStart ? (double)(measureEnd - measureStart) / Stopwatch.Frequency : 0,
+            Messages = messages,
+            Bytes = bytes,
+            Latency = histogram,
+            Errors = errors,
+            Connected = connected,
+            ConnectSeconds = lastConnect > start ? (double)(lastConnect - start) / Stopwatch.Frequency : 0,
+            EchoOkFirst = echoFirst,
+            EchoOkLast = echoLast,
+            ServerRssBeforeKb = rssBefore,
+            ServerRssAfterKb = rssAfter,
+            ClientCpuSeconds = cpu.TotalSeconds,
+            ClientWallSeconds = wall.TotalSeconds,
+            ClientGcCount = gcs,
+        };
+    }
+
+    private static async Task<SocketAddressBytes> ResolveAsync(EndpointUrl url, CancellationToken cancellationToken)
+    {
+        if (url.Scheme == EndpointScheme.Unix)
+        {
+            return SocketAddressBytes.FromUnixPath(url.Path);
+        }
+
+        if (!IPAddress.TryParse(url.Host, out var address))
+        {
+            var all = await Dns.GetHostAddressesAsync(url.Host, cancellationToken).ConfigureAwait(false);
+            address = all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? all.First();
+        }
+
+        return SocketAddressBytes.FromIp(address, url.Port);
+    }
+
+    /// <summary>Raises this process's open-file limit to its hard limit; returns the soft limit in force after.</summary>
+    public static unsafe ulong RaiseFileLimit()
+    {
+        LinuxSockets.RLimit limit;
+        if (LinuxSockets.GetRLimit(LinuxSockets.RLIMIT_NOFILE, &limit) != 0)
+        {
+            return 0;
+        }
+
+        if (limit.Current < limit.Max)
+        {
+            var raised = new LinuxSockets.RLimit { Current = limit.Max, Max = limit.Max };
+            if (LinuxSockets.SetRLimit(LinuxSockets.RLIMIT_NOFILE, &raised) == 0)
+            {
+                return limit.Max;
+            }
+        }
+
+        return limit.Current;
+    }
+
+    // The coordinator's view of the loops: waits, sums, and the once-a-second progress line.
+    private sealed class Run(BenchOptions options, BenchControl control, BenchLoop[] loops, Action<BenchProgress>? progress)
+    {
+        private readonly long _start = Stopwatch.GetTimestamp();
+        private long _lastReport = Stopwatch.GetTimestamp();
+        private long _lastMessages;
+        private long _lastBytes;
+
+        public bool AnyExited => loops.Any(l => l.Exited);
+
+        public int Sum(Func<BenchLoop, int> f) => loops.Sum(f);
+
+        public bool All(Func<BenchLoop, bool> f) => loops.All(f);
+
+        public async Task WaitAsync(string phase, Func<bool> done, double seconds, CancellationToken cancellationToken)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(Math.Min(seconds, 1e7) * Stopwatch.Frequency);
+            while (!done() && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested && !AnyExited)
+            {
+                try
+                {
+                    await Task.Delay(PollMs, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                Report(phase);
+            }
+        }
+
+        public async Task<int> CheckAsync(int round, CancellationToken cancellationToken)
+        {
+            control.CheckRound = round;
+            await WaitAsync(
+                $"check {round}",
+                () => All(l => Volatile.Read(ref l.ScannedRound) == round && Volatile.Read(ref l.Awaiting) == 0),
+                options.ConnectTimeoutSeconds,
+                cancellationToken).ConfigureAwait(false);
+            return Sum(l => Volatile.Read(ref l.EchoOk));
+        }
+
+        private void Report(string phase)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var since = (double)(now - _lastReport) / Stopwatch.Frequency;
+            if (progress is null || since < 1)
+            {
+                return;
+            }
+
+            long messages = 0, bytes = 0, errors = 0;
+            foreach (var l in loops)
+            {
+                messages += Volatile.Read(ref l.Messages);
+                bytes += Volatile.Read(ref l.Bytes);
+                errors += Volatile.Read(ref l.Errors.Connect) + Volatile.Read(ref l.Errors.Closed)
+                    + Volatile.Read(ref l.Errors.Verify) + Volatile.Read(ref l.Errors.Timeout);
+            }
+
+            var dm = messages - _lastMessages;
+            var db = bytes - _lastBytes;
+            _lastMessages = messages;
+            _lastBytes = bytes;
+            _lastReport = now;
+            progress(new BenchProgress(
+                Stopwatch.GetElapsedTime(_start, now), phase, Sum(l => Volatile.Read(ref l.Connected)), options.Connections,
+                dm / since, db / since / 1e6, errors));
+        }
+    }
+}

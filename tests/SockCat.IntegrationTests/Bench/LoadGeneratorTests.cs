@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using SockCat.Bench;
+using SockCat.Endpoints;
+
+namespace SockCat.IntegrationTests.Bench;
+
+public sealed class LoadGeneratorTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private static BenchOptions Options(BenchMode mode, string url, int connections) => new()
+    {
+        Mode = mode,
+        Url = EndpointUrl.Parse(url),
+        Connections = connections,
+        WarmupSeconds = 0,
+        ConnectTimeoutSeconds = 5,
+    };
+
+    private static Task<BenchResult> RunAsync(BenchOptions options)
+    {
+        using var cts = new CancellationTokenSource(Bound);
+        return LoadGenerator.RunAsync(options, null, cts.Token).WaitAsync(Bound);
+    }
+
+    [Fact]
+    public async Task PingPong_MessageCount_EveryMessageEchoedAndTimed()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4) with { MessageCount = 250 });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.Equal(4, result.Connected);
+        Assert.Equal(4 * 250, result.Messages);
+        Assert.Equal(4 * 250 * 32, result.Bytes);
+        Assert.Equal(4 * 250, result.Latency.Count);
+        Assert.True(result.Latency.Percentile(50) > 0);
+        Assert.True(result.Succeeded);
+    }
+
+    [Fact]
+    public async Task PingPong_WindowAndOddSize_CountsEveryMessage()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 3) with
+        {
+            MessageCount = 300,
+            Window = 8,
+            MessageSize = 1000,
+        });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.Equal(3 * 300, result.Messages);
+        Assert.Equal(3 * 300 * 1000, result.Bytes);
+    }
+
+    [Fact]
+    public async Task PingPong_Duration_RunsForItAndStopsCleanly()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.InRange(result.Seconds, 0.45, 5);
+        Assert.True(result.Messages > 0);
+        Assert.True(result.MessagesPerSecond > 0);
+    }
+
+    [Fact]
+    public async Task Stream_MessageCount_VerifiesEveryByte()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 2) with { MessageCount = 1000, MessageSize = 1024 });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.Equal(2L * 1000 * 1024, result.Bytes);
+    }
+
+    [Fact]
+    public async Task Stream_ServerFlipsOneByte_ReportsAVerifyError()
+    {
+        await using var server = new TestEchoServer(corruptAt: 70_000);
+
+        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 1) with { MessageCount = 200, MessageSize = 1024 });
+
+        Assert.Equal(1, result.Errors.Verify);
+        Assert.Contains("70000", result.Errors.First);
+        Assert.False(result.Succeeded);
+    }
+
+    [Fact]
+    public async Task PingPong_ServerFlipsOneByte_ReportsAVerifyError()
+    {
+        await using var server = new TestEchoServer(corruptAt: 3 * 32 + 5);
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2) with { MessageCount = 20 });
+
+        Assert.Equal(2, result.Errors.Verify);
+        Assert.Equal(2 * 3, result.Messages);
+    }
+
+    [Fact]
+    public async Task Conns_HoldsEveryConnection_EachEchoesTwice()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.Conns, $"tcp://127.0.0.1:{server.Port}", 300) with
+        {
+            HoldSeconds = 0.2,
+            ServerPid = Environment.ProcessId,
+            Threads = 2,
+        });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.Equal(300, result.Connected);
+        Assert.Equal(300, result.EchoOkFirst);
+        Assert.Equal(300, result.EchoOkLast);
+        Assert.NotNull(result.ServerRssBeforeKb);
+        Assert.NotNull(result.ServerKbPerConnection);
+    }
+
+    [Fact]
+    public async Task Conns_NothingListening_EveryConnectFails()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        var result = await RunAsync(Options(BenchMode.Conns, $"tcp://127.0.0.1:{port}", 5));
+
+        Assert.Equal(0, result.Connected);
+        Assert.Equal(5, result.Errors.Connect);
+        Assert.Contains("refused", result.Errors.First, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task PingPong_TwoSourceAddresses_ConnectionsComeFromBoth()
+    {
+        await using var server = new TestEchoServer();
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4) with
+        {
+            MessageCount = 10,
+            Sources = [IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2")],
+        });
+
+        Assert.Equal(0, result.Errors.Total);
+        Assert.Equal(40, result.Messages);
+        Assert.Equal(2, server.Peers.Count(a => a.Equals(IPAddress.Parse("127.0.0.2"))));
+    }
+
+    [Fact]
+    public async Task PingPong_UnixSocket_Works()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sockcat-bench-{Guid.NewGuid():N}.sock");
+        try
+        {
+            await using var server = new TestEchoServer(bindTo: new UnixDomainSocketEndPoint(path));
+
+            var result = await RunAsync(Options(BenchMode.PingPong, $"unix://{path}", 3) with { MessageCount = 100 });
+
+            Assert.Equal(0, result.Errors.Total);
+            Assert.Equal(300, result.Messages);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_Json_PrintsOneParsableObject()
+    {
+        await using var server = new TestEchoServer();
+        var cli = Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { cli, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json" },
+        };
+        using var process = Process.Start(psi)!;
+        using var cts = new CancellationTokenSource(Bound);
+        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+
+        Assert.True(process.ExitCode == 0, await stderr);
+        using var json = JsonDocument.Parse(await stdout);
+        var root = json.RootElement;
+        Assert.Equal("pingpong", root.GetProperty("mode").GetString());
+        Assert.Equal(100, root.GetProperty("messages").GetInt64());
+        Assert.Equal(0, root.GetProperty("errors").GetProperty("total").GetInt64());
+        Assert.True(root.GetProperty("ok").GetBoolean());
+        Assert.True(root.GetProperty("latencyUs").GetProperty("p99").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Cli_ServerCorrupts_ExitsNonZeroWithOneLine()
+    {
+        await using var server = new TestEchoServer(corruptAt: 10);
+        var cli = Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { cli, "bench", "stream", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--json", "--no-progress" },
+        };
+        using var process = Process.Start(psi)!;
+        using var cts = new CancellationTokenSource(Bound);
+        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
+        await process.WaitForExitAsync(cts.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        var error = (await stderr).Trim();
+        Assert.StartsWith("sockcat: 1 errors", error);
+        Assert.DoesNotContain("\n", error);
+        using var json = JsonDocument.Parse(await stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("errors").GetProperty("verify").GetInt64());
+    }
+}
