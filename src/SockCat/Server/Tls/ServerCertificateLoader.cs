@@ -151,6 +151,11 @@ internal static class ServerCertificateLoader
 
     private static string ReadFile(string path, string what, string option, string alternative)
     {
+        if (Directory.Exists(path))
+        {
+            throw new ServerCertificateException($"{what} path {path} is a directory; pass {option} with a PEM {what} file, or {alternative}");
+        }
+
         try
         {
             return File.ReadAllText(path);

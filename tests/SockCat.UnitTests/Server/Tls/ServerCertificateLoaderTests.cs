@@ -105,6 +105,14 @@ public sealed class ServerCertificateLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_CertificatePathIsDirectory_SaysWhatToDo()
+    {
+        var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(_dir.FullName, null));
+
+        Assert.Equal($"certificate path {_dir.FullName} is a directory; pass --cert with a PEM certificate file, or leave --cert out for a self-signed one", ex.Message);
+    }
+
+    [Fact]
     public void Load_MissingKeyFile_SaysWhatToDo()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
