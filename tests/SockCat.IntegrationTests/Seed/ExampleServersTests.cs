@@ -60,9 +60,9 @@ public sealed class ExampleServersTests
             await second.SendAsync(Encoding.ASCII.GetBytes("second\r\n"), cts.Token);
             await RoundTripAsync(first, "first again\r\n", cts.Token);
 
-            Assert.Equal(2, server.StdoutLines.Count);
-            Assert.Equal($"Connection accepted from 127.0.0.1:{first.Port()}", server.StdoutLines[1]);
+            Assert.Equal($"Connection accepted from 127.0.0.1:{first.Port()}", (await server.WaitForStdoutLinesAsync(2))[1]);
             Assert.False(second.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "the second client was answered while the first was still served");
+            Assert.Equal(2, server.StdoutLines.Count); // and not accepted either
 
             first.Shutdown(SocketShutdown.Send);
             Assert.Equal(0, await first.ReceiveAsync(new byte[16], cts.Token)); // the server closes it after EOF

@@ -43,7 +43,7 @@ public sealed class PhpClientsAgainstExampleServersTests
             Assert.Equal("", stderr);
             Assert.Equal(expected, stdout);
 
-            var log = server.StdoutLines;
+            var log = await server.WaitForStdoutLinesAsync(2);
             Assert.Equal(2, log.Count);
             Assert.Matches(SeedPeers.AcceptedLine(), log[1]);
         }
