@@ -19,7 +19,7 @@ if (!EndpointUrl.TryParse(urlText, out var url, out var error) || url!.Scheme !=
     return 2;
 }
 
-#region server
+#region listen
 // open a server on port 4444
 var endPoint = url.ToEndPoint() as IPEndPoint ?? new IPEndPoint(Dns.GetHostAddresses(url.Host)[0], url.Port);
 using var server = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -38,6 +38,9 @@ if (url.Port == 0)
     Console.WriteLine($"Listening on {url.WithPort(((IPEndPoint)server.LocalEndPoint!).Port)}");
 }
 
+#endregion
+
+#region select-loop
 var clientSocks = new List<Socket>();
 var readSocks = new List<Socket>();
 var data = new byte[128];

@@ -16,7 +16,7 @@ if (!EndpointUrl.TryParse(urlText, out var url, out var error) || url!.Scheme !=
     return 2;
 }
 
-#region server
+#region listen
 // $server = stream_socket_server("tcp://0.0.0.0:4444", $errno, $errorMessage);
 var endPoint = url.ToEndPoint() as IPEndPoint ?? new IPEndPoint(Dns.GetHostAddresses(url.Host)[0], url.Port);
 using var server = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -35,6 +35,9 @@ if (url.Port == 0)
     Console.WriteLine($"Listening on {url.WithPort(((IPEndPoint)server.LocalEndPoint!).Port)}");
 }
 
+#endregion
+
+#region accept-copy
 for (;;)
 {
     using var client = server.Accept();

@@ -9,10 +9,15 @@ using System.Runtime.InteropServices;
 using System.Text;
 
 var host = args.Length > 0 ? args[0] : "74.125.235.20";
-var port = args.Length > 1 ? int.Parse(args[1]) : 80;
 var message = args.Length > 2 ? args[2] : "GET / HTTP/1.1\r\n\r\n";
+var port = 80;
+if (args.Length > 1 && !(int.TryParse(args[1], out port) && port is > 0 and <= 65535))
+{
+    Console.Error.WriteLine($"{args[1]}: not a port (1-65535); usage: SeedSocketClient [HOST] [PORT] [MESSAGE]");
+    return 2;
+}
 
-#region client
+#region connect
 Socket sock;
 try
 {
@@ -34,7 +39,9 @@ catch (SocketException ex)
     return Perror("Could not connect", ex);
 }
 Console.WriteLine("Connection established");
+#endregion
 
+#region send-receive
 // Send the message to the server: Send on a blocking socket returns once every byte is queued.
 var bytes = Encoding.UTF8.GetBytes(message);
 try
@@ -70,7 +77,9 @@ using (var stdout = Console.OpenStandardOutput())
 }
 sock.Close();
 return 0;
+#endregion
 
+#region perror
 // Prints the socket error as the seed's perror does: "Could not connect: [111] Connection refused".
 // NativeErrorCode is the OS errno (socket_last_error); strerror gives its text (socket_strerror), where
 // SocketException.Message may add the address it was connecting to.

@@ -23,7 +23,7 @@ if (url!.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix))
     return 2;
 }
 
-#region client
+#region open
 // $fp = stream_socket_client("tcp://www.google.com:80", $errno, $errstr, 30);
 NetworkStream fp;
 try
@@ -38,6 +38,9 @@ catch (SocketException ex)
     return 1;
 }
 
+#endregion
+
+#region talk
 await using (fp)
 {
     // Send data
@@ -57,7 +60,9 @@ await using (fp)
     }
 }
 return 0;
+#endregion
 
+#region open-async
 // fsockopen in one call: create the socket and connect it, within the timeout, trying every address of the name.
 static async Task<NetworkStream> OpenAsync(EndpointUrl url, TimeSpan timeout)
 {

@@ -25,4 +25,20 @@ internal static class SeedPaths
         var path = Path.Combine(AppContext.BaseDirectory, "Seed", "php", script);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{script} is not beside the tests", path);
     }
+
+    /// <summary>The repository root: the first folder above the test assembly that holds SockCat.slnx.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "SockCat.slnx")))
+                {
+                    return dir.FullName;
+                }
+            }
+            throw new DirectoryNotFoundException($"no SockCat.slnx above {AppContext.BaseDirectory}");
+        }
+    }
 }
