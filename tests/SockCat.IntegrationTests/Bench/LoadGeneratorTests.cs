@@ -182,8 +182,8 @@ public sealed class LoadGeneratorTests
     public async Task Cli_Json_PrintsOneParsableObject()
     {
         await using var server = new TestEchoServer();
-        var cli = Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
+        var psi = new ProcessStartInfo(SockCat.IntegrationTests.Seed.SeedPaths.DotnetHost)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -219,8 +219,8 @@ public sealed class LoadGeneratorTests
     public async Task Cli_ServerCorrupts_ExitsNonZeroWithOneLine()
     {
         await using var server = new TestEchoServer(corruptAt: 10);
-        var cli = Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
+        var psi = new ProcessStartInfo(SockCat.IntegrationTests.Seed.SeedPaths.DotnetHost)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
