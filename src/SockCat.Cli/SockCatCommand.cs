@@ -9,7 +9,7 @@ internal static class SockCatCommand
     public static RootCommand Create()
     {
         var root = new RootCommand("""
-            sockcat: a socket toolkit. Connect to, listen on, serve, relay and benchmark sockets named by URL:
+            sockcat: a socket toolkit. Connect to, listen on, serve and benchmark sockets named by URL:
               tcp://host:port  udp://host:port  unix:///path/to.sock  tls://host:port  (host:port alone is tcp)
             """);
         VerbHelp.Add(root, """
