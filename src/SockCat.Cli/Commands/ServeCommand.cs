@@ -1,9 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using SockCat.Endpoints;
 using SockCat.Server;
+using SockCat.Server.Access;
+using SockCat.Server.Tls;
+using SockCat.Server.Udp;
 
 namespace SockCat.Cli.Commands;
 
@@ -31,7 +36,7 @@ internal sealed class ServeOptions
 {
     public Argument<string[]> Endpoints { get; } = new("URL")
     {
-        Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT (HOST:PORT alone is tcp; port 0 picks a free port)",
+        Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
         Arity = ArgumentArity.OneOrMore,
     };
 
@@ -83,6 +88,36 @@ internal sealed class ServeOptions
         DefaultValueFactory = _ => "text",
     };
 
+    public Option<string[]> Allow { get; } = new("--allow")
+    {
+        HelpName = "ADDR[/BITS]",
+        Description = "Serve only clients from these addresses or CIDR ranges (repeatable, or comma-separated: 127.0.0.1,10.0.0.0/8); the others are closed before any byte is read",
+    };
+
+    public Option<string[]> Deny { get; } = new("--deny")
+    {
+        HelpName = "ADDR[/BITS]",
+        Description = "Close clients from these addresses or CIDR ranges before any byte is read (repeatable, or comma-separated); wins over --allow",
+    };
+
+    public Option<string?> Certificate { get; } = new("--cert")
+    {
+        HelpName = "FILE",
+        Description = "PEM certificate (and chain) for tls:// endpoints [default: a self-signed one for localhost, made at start; its fingerprint is printed]",
+    };
+
+    public Option<string?> Key { get; } = new("--key")
+    {
+        HelpName = "FILE",
+        Description = "PEM private key for --cert (unencrypted) [default: read from the --cert file]",
+    };
+
+    public Option<double?> TlsHandshakeTimeout { get; } = new("--tls-handshake-timeout")
+    {
+        HelpName = "SECONDS",
+        Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}]",
+    };
+
     public ServeOptions()
     {
         Transport.AcceptOnlyFromAmong("auto", "epoll", "kestrel");
@@ -100,15 +135,22 @@ internal sealed class ServeOptions
         command.Options.Add(Transport);
         command.Options.Add(Quiet);
         command.Options.Add(LogFormat);
+        command.Options.Add(Allow);
+        command.Options.Add(Deny);
+        command.Options.Add(Certificate);
+        command.Options.Add(Key);
+        command.Options.Add(TlsHandshakeTimeout);
     }
 
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
-    /// <param name="configure">The verb's own settings (e.g. <c>--single</c>); where the lead wires --cert, --allow, --deny.</param>
+    /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
+    /// <param name="startDatagram">Serves a udp:// endpoint for verbs that have a datagram form (echo); null: udp:// is refused.</param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -131,6 +173,26 @@ internal sealed class ServeOptions
             }
 
             urls.Add(url!);
+        }
+
+        // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
+        var datagramUrls = startDatagram is null ? [] : urls.Where(u => u.Scheme == EndpointScheme.Udp).ToList();
+        var streamUrls = urls.Except(datagramUrls).ToList();
+
+        AccessList access;
+        try
+        {
+            access = AccessList.Parse(parseResult.GetValue(Allow), parseResult.GetValue(Deny));
+        }
+        catch (AccessListFormatException e)
+        {
+            return Fail(e.Message, ExitCodes.Usage);
+        }
+
+        var handshake = parseResult.GetValue(TlsHandshakeTimeout);
+        if (handshake is not null && !(handshake > 0))
+        {
+            return Fail($"--tls-handshake-timeout {handshake} must be more than 0 seconds; e.g. --tls-handshake-timeout 10", ExitCodes.Usage);
         }
 
         var maxConnections = parseResult.GetValue(MaxConnections);
@@ -193,8 +255,23 @@ internal sealed class ServeOptions
             IdleTimeout = idle is { } s ? TimeSpan.FromSeconds(s) : null,
             MaxOutputQueueBytes = maxQueue ?? ServerOptions.DefaultMaxOutputQueueBytes,
             DrainTimeout = TimeSpan.FromSeconds(drain),
+            AcceptFilter = access.HasRules ? access.IsAllowed : null,
+            TlsHandshakeTimeout = handshake is { } h ? TimeSpan.FromSeconds(h) : TlsServer.DefaultHandshakeTimeout,
         };
         configure?.Invoke(options);
+
+        // Only a tls:// endpoint needs a certificate: generating one costs time and a fingerprint line nobody asked for.
+        using var certificate = streamUrls.Any(u => u.Scheme == EndpointScheme.Tls) ? LoadCertificate(parseResult, stderr) : null;
+        if (certificate is { Error: { } certificateError })
+        {
+            return Fail(certificateError, ExitCodes.ListenFailed);
+        }
+
+        if (certificate?.Certificate is { } serverCertificate)
+        {
+            options.ServerCertificate = serverCertificate.Certificate;
+            options.TlsOptions = TlsServer.CreateOptions(serverCertificate);
+        }
 
         var json = parseResult.GetValue(LogFormat) == "json";
         using var logProvider = new ServeLoggerProvider(stdout, stderr, json, quiet ? LogLevel.Warning : LogLevel.Information);
@@ -210,14 +287,44 @@ internal sealed class ServeOptions
         using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        if (certificate?.Certificate is { } ready)
+        {
+            var tlsLogger = loggerFactory.CreateLogger("SockCat.Server.Tls");
+            foreach (var warning in ready.Warnings)
+            {
+                TlsLog.CertificateWarning(tlsLogger, warning);
+            }
+        }
+
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
-        IReadOnlyList<EndpointUrl> bound;
+        var datagramServers = new List<UdpEchoServer>();
+        var bound = new List<EndpointUrl>();
         try
         {
-            bound = await server.StartAsync(urls, CancellationToken.None);
+            if (streamUrls.Count > 0)
+            {
+                bound.AddRange(await server.StartAsync(streamUrls, CancellationToken.None));
+            }
+
+            var udpOptions = new UdpEchoOptions { Access = access };
+            var udpLogger = loggerFactory.CreateLogger("SockCat.Server.Udp");
+            foreach (var url in datagramUrls)
+            {
+                try
+                {
+                    datagramServers.Add(startDatagram!(url, udpLogger, udpOptions));
+                }
+                catch (SocketException e)
+                {
+                    throw ServerListenException.From(url, e);
+                }
+
+                bound.Add(datagramServers[^1].Url);
+            }
         }
         catch (ServerListenException e)
         {
+            await StopDatagramsAsync(datagramServers);
             return Fail(e.Message, ExitCodes.ListenFailed);
         }
         catch (ArgumentOutOfRangeException e) when (e.ParamName == nameof(ServerOptions.MaxConnections))
@@ -239,11 +346,49 @@ internal sealed class ServeOptions
         {
         }
 
-        var summary = await server.StopAsync(options.DrainTimeout, CancellationToken.None);
+        // Datagrams have no connection to let finish: their sockets close at once, while streams drain.
+        await StopDatagramsAsync(datagramServers);
+        var summary = streamUrls.Count > 0 ? await server.StopAsync(options.DrainTimeout, CancellationToken.None) : null;
         logProvider.Dispose();
-        stderr.WriteLine($"sockcat: stopped after {FormatDuration(summary.Uptime)}; served {summary.ConnectionsServed} connections, " +
-                         $"{FormatBytes(summary.BytesReceived)} in, {FormatBytes(summary.BytesSent)} out");
+        var uptime = summary?.Uptime ?? TimeSpan.Zero;
+        var datagramBytes = datagramServers.Sum(d => d.BytesEchoed);
+        var datagrams = datagramServers.Count > 0 ? $", {datagramServers.Sum(d => d.DatagramsEchoed)} datagrams" : "";
+        stderr.WriteLine($"sockcat: stopped after {FormatDuration(uptime)}; served {summary?.ConnectionsServed ?? 0} connections{datagrams}, " +
+                         $"{FormatBytes((summary?.BytesReceived ?? 0) + datagramBytes)} in, {FormatBytes((summary?.BytesSent ?? 0) + datagramBytes)} out");
         return ExitCodes.Success;
+    }
+
+    private static async Task StopDatagramsAsync(List<UdpEchoServer> servers)
+    {
+        foreach (var server in servers)
+        {
+            await server.StopAsync();
+        }
+    }
+
+    /// <summary>Loads --cert/--key, or makes a self-signed certificate, and prints its fingerprint for <c>connect --fingerprint</c>.</summary>
+    private CertificateResult LoadCertificate(ParseResult parseResult, TextWriter stderr)
+    {
+        ServerCertificate certificate;
+        try
+        {
+            certificate = ServerCertificateLoader.Load(parseResult.GetValue(Certificate), parseResult.GetValue(Key));
+        }
+        catch (ServerCertificateException e)
+        {
+            return new CertificateResult(null, e.Message);
+        }
+
+        var what = certificate.IsSelfSigned
+            ? "self-signed for localhost, 127.0.0.1, ::1"
+            : $"{certificate.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}, valid until {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}";
+        stderr.WriteLine($"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}");
+        return new CertificateResult(certificate, null);
+    }
+
+    private sealed record CertificateResult(ServerCertificate? Certificate, string? Error) : IDisposable
+    {
+        public void Dispose() => Certificate?.Dispose();
     }
 
     internal static string FormatBytes(long bytes) => bytes switch

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockCat.Server.Udp;
 using SockCat.Services.Echo;
 
 namespace SockCat.Cli.Commands;
@@ -22,6 +23,10 @@ internal static class ServeEchoCommand
               sockcat serve echo tcp://0.0.0.0:4444
               sockcat serve echo tcp://127.0.0.1:4444 unix:///tmp/echo.sock --idle-timeout 300
               sockcat serve echo --single tcp://127.0.0.1:4444
+              sockcat serve echo udp://127.0.0.1:4444                   every datagram back to its sender
+              sockcat serve echo tls://127.0.0.1:4443                   prints the self-signed certificate's fingerprint
+              sockcat serve echo tls://0.0.0.0:4443 --cert cert.pem --key key.pem
+              sockcat serve echo tcp://0.0.0.0:4444 --allow 10.0.0.0/8,127.0.0.1 --deny 10.9.0.0/16
             Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
             """);
         options.AddTo(command);
@@ -30,7 +35,8 @@ internal static class ServeEchoCommand
             parseResult,
             _ => EchoProtocol.Instance,
             serverOptions => serverOptions.SingleClient = parseResult.GetValue(single),
-            cancellationToken));
+            cancellationToken,
+            UdpEchoServer.Start));
         return command;
     }
 }
