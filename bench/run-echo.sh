@@ -46,7 +46,6 @@ dotnet build bench/PlainSocketEcho -c Release -v q -nologo >/dev/null || exit 1
 ((report)) && { dotnet build bench/BenchReport -c Release -v q -nologo >/dev/null || exit 1; }
 sc=$root/src/SockCat.Cli/bin/Release/net10.0/sockcat
 php_server=tests/SockCat.IntegrationTests/Seed/php/multi_server.php
-[ -f "$php_server" ] || php_server=bench/peers/php/multi_server.php
 
 # name | command (PORT is replaced) | largest conns count to try (process-per-client peers are capped: see docs)
 servers=(
@@ -55,7 +54,7 @@ servers=(
   "sockcat-kestrel|$sc serve echo tcp://127.0.0.1:PORT --quiet --transport kestrel"
   "dotnet-plain|dotnet bench/PlainSocketEcho/bin/Release/net10.0/PlainSocketEcho.dll PORT"
   "node|node bench/node/echo.js PORT"
-  "php|php $php_server PORT"
+  "php|php $php_server 127.0.0.1 PORT"
   "socat|socat TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,backlog=4096,max-children=2000 PIPE"
   "ncat|ncat -l 127.0.0.1 PORT -k -m 2000 --exec /bin/cat"
 )
