@@ -1,3 +1,4 @@
+using SockCat.Testing;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -220,7 +221,7 @@ public sealed class ConnectCommandTests
     public async Task Connect_TlsSelfSigned_IsRejectedByDefaultAndAcceptedWithInsecureOrItsFingerprint()
     {
         using var cts = new CancellationTokenSource(CliRun.TestTimeout);
-        using var certificate = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var fingerprint = string.Join(':', SHA256.HashData(certificate.RawData).Select(b => b.ToString("X2")));

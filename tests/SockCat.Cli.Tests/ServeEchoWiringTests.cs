@@ -1,3 +1,4 @@
+using SockCat.Testing;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -34,7 +35,7 @@ public sealed partial class ServeEchoWiringTests
     [Fact]
     public async Task ServeEchoTls_CertAndKeyFiles_ServesThatCertificate()
     {
-        using var certificate = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
         var directory = Directory.CreateTempSubdirectory("sockcat-cert-");
         try
         {

@@ -1,3 +1,4 @@
+using SockCat.Testing;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -13,7 +14,7 @@ public sealed class TlsConnectTests
     public async Task ConnectAsync_SelfSignedServerByDefault_IsRejectedAsUntrustedWithItsFingerprint()
     {
         using var cts = new CancellationTokenSource(LoopbackPeers.TestTimeout);
-        using var certificate = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
         var (listener, accepted) = await LoopbackPeers.StartTlsServerAsync(certificate, cts.Token);
         using var _ = listener.Server;
 
@@ -30,7 +31,7 @@ public sealed class TlsConnectTests
     public async Task ConnectAsync_Insecure_AcceptsAndHalfClosesWithCloseNotify()
     {
         using var cts = new CancellationTokenSource(LoopbackPeers.TestTimeout);
-        using var certificate = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
         var (listener, accepted) = await LoopbackPeers.StartTlsServerAsync(certificate, cts.Token);
         using var _ = listener.Server;
 
@@ -59,7 +60,7 @@ public sealed class TlsConnectTests
     public async Task ConnectAsync_MatchingFingerprint_IsAcceptedInAnySpelling(bool colons, bool upper)
     {
         using var cts = new CancellationTokenSource(LoopbackPeers.TestTimeout);
-        using var certificate = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
         var (listener, accepted) = await LoopbackPeers.StartTlsServerAsync(certificate, cts.Token);
         using var _ = listener.Server;
         var fingerprint = Fingerprint(certificate);
@@ -76,8 +77,8 @@ public sealed class TlsConnectTests
     public async Task ConnectAsync_WrongFingerprint_IsRejectedNamingBoth()
     {
         using var cts = new CancellationTokenSource(LoopbackPeers.TestTimeout);
-        using var certificate = SelfSignedCertificate.Create();
-        using var other = SelfSignedCertificate.Create();
+        using var certificate = TestCertificates.Create();
+        using var other = TestCertificates.Create();
         var (listener, accepted) = await LoopbackPeers.StartTlsServerAsync(certificate, cts.Token);
         using var _ = listener.Server;
 
