@@ -36,14 +36,19 @@ public sealed class LoopbackServer : IAsyncDisposable
     {
         var options = new ServerOptions
         {
-            Transport = transport is TestTransport.EpollTcp or TestTransport.EpollUnix ? ServerTransport.Epoll : ServerTransport.Kestrel,
+            Transport = transport switch
+            {
+                TestTransport.EpollTcp or TestTransport.EpollUnix => ServerTransport.Epoll,
+                TestTransport.KestrelEpollTcp or TestTransport.KestrelEpollUnix => ServerTransport.KestrelEpoll,
+                _ => ServerTransport.Kestrel,
+            },
             LoopCount = 2,
             ServerCertificate = TestCertificates.Localhost,
         };
         configure?.Invoke(options);
         var url = transport switch
         {
-            TestTransport.EpollUnix or TestTransport.KestrelUnix =>
+            TestTransport.EpollUnix or TestTransport.KestrelUnix or TestTransport.KestrelEpollUnix =>
                 EndpointUrl.Parse($"unix://{Path.Combine(Path.GetTempPath(), $"sockcat-test-{Guid.NewGuid():N}.sock")}"),
             TestTransport.KestrelTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
             _ => EndpointUrl.Parse("tcp://127.0.0.1:0"),

@@ -10,6 +10,8 @@ public enum TestTransport
     KestrelTcp,
     KestrelUnix,
     KestrelTls,
+    KestrelEpollTcp,
+    KestrelEpollUnix,
 }
 
 /// <summary>xunit member data: the transport matrix.</summary>
@@ -18,8 +20,8 @@ public static class TransportMatrix
     public static TheoryData<TestTransport> All => [.. Enum.GetValues<TestTransport>()];
 
     /// <summary>Transports whose peers have IP addresses (for accept filters).</summary>
-    public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls];
+    public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp];
 
     /// <summary>Plain-text transports (a refusal line can be read without a TLS session).</summary>
-    public static TheoryData<TestTransport> Plain => [TestTransport.EpollTcp, TestTransport.EpollUnix, TestTransport.KestrelTcp, TestTransport.KestrelUnix];
+    public static TheoryData<TestTransport> Plain => [TestTransport.EpollTcp, TestTransport.EpollUnix, TestTransport.KestrelTcp, TestTransport.KestrelUnix, TestTransport.KestrelEpollTcp, TestTransport.KestrelEpollUnix];
 }

@@ -73,7 +73,7 @@ internal sealed class ServeOptions
 
     public Option<string> Transport { get; } = new("--transport")
     {
-        Description = "epoll (the engine's own loop, Linux), kestrel (ASP.NET Core's sockets), or auto",
+        Description = "epoll (the engine's own loop, Linux), kestrel (ASP.NET Core's sockets), kestrel-epoll (Kestrel on the epoll loop), or auto",
         DefaultValueFactory = _ => "auto",
     };
 
@@ -120,7 +120,7 @@ internal sealed class ServeOptions
 
     public ServeOptions()
     {
-        Transport.AcceptOnlyFromAmong("auto", "epoll", "kestrel");
+        Transport.AcceptOnlyFromAmong("auto", "epoll", "kestrel", "kestrel-epoll");
         LogFormat.AcceptOnlyFromAmong("text", "json");
     }
 
@@ -225,11 +225,12 @@ internal sealed class ServeOptions
         {
             "epoll" => ServerTransport.Epoll,
             "kestrel" => ServerTransport.Kestrel,
+            "kestrel-epoll" => ServerTransport.KestrelEpoll,
             _ => ServerTransport.Auto,
         };
-        if (transport == ServerTransport.Epoll && !SockCatServer.UsesEpoll(ServerTransport.Epoll))
+        if (transport is ServerTransport.Epoll or ServerTransport.KestrelEpoll && !SockCatServer.UsesEpoll(ServerTransport.Epoll))
         {
-            return Fail("--transport epoll needs Linux on x86-64; use --transport auto or kestrel", ExitCodes.Usage);
+            return Fail($"--transport {parseResult.GetValue(Transport)} needs Linux on x86-64; use --transport auto or kestrel", ExitCodes.Usage);
         }
 
         if (OpenFileLimit.RaiseToHardLimit() is var (before, after))

@@ -11,4 +11,11 @@ public enum ServerTransport
 
     /// <summary>Kestrel's socket transport hosting the same protocols; kept for comparison and portability.</summary>
     Kestrel,
+
+    /// <summary>
+    /// Kestrel hosting the same protocols over the engine's epoll loop, plugged in as Kestrel's transport
+    /// (<c>IConnectionListenerFactory</c>): Kestrel's connection pipeline on our sockets. Linux x86-64 only, as
+    /// <see cref="Epoll"/>; tls listeners stay on Kestrel's socket transport.
+    /// </summary>
+    KestrelEpoll,
 }

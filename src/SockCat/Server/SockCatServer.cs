@@ -63,7 +63,7 @@ public sealed class SockCatServer : IAsyncDisposable
     public static bool UsesEpoll(ServerTransport transport) => transport switch
     {
         ServerTransport.Epoll => true,
-        ServerTransport.Kestrel => false,
+        ServerTransport.Kestrel or ServerTransport.KestrelEpoll => false,
         _ => LinuxSockets.IsSupported,
     };
 
@@ -104,9 +104,9 @@ public sealed class SockCatServer : IAsyncDisposable
         ServerFullMessage = Encoding.UTF8.GetBytes($"sockcat: server full ({_maxConnections} connections); try again later\n");
 
         var useEpoll = UsesEpoll(Options.Transport);
-        if (Options.Transport == ServerTransport.Epoll && !LinuxSockets.IsSupported)
+        if (Options.Transport is ServerTransport.Epoll or ServerTransport.KestrelEpoll && !LinuxSockets.IsSupported)
         {
-            throw new PlatformNotSupportedException("The epoll transport needs Linux on x86-64; use ServerTransport.Auto or Kestrel.");
+            throw new PlatformNotSupportedException($"The {Options.Transport} transport needs Linux on x86-64; use ServerTransport.Auto or Kestrel.");
         }
 
         foreach (var url in urls)

@@ -18,7 +18,8 @@ namespace SockCat.Server.Hosting;
 /// The Kestrel side of a <see cref="SockCatServer"/>: tls:// listeners always, tcp:// and unix:// ones with
 /// <see cref="ServerTransport.Kestrel"/> or where there is no epoll. Kestrel's socket transport, no HTTP: each
 /// listener's connection pipeline is admission (before TLS, so a denied peer sends no handshake), TLS where asked,
-/// then <see cref="ProtocolConnectionHandler"/>.
+/// then <see cref="ProtocolConnectionHandler"/>. With <see cref="ServerTransport.KestrelEpoll"/> the same pipeline runs
+/// on tcp and unix connections accepted by the engine's epoll loop (<see cref="EpollConnectionListenerFactory"/>).
 /// </summary>
 internal sealed class KestrelTransport
 {
@@ -31,6 +32,7 @@ internal sealed class KestrelTransport
     // byte is read; to their clients that looks as the epoll loop's backlog does.
     private readonly SemaphoreSlim _single = new(1, 1);
     private WebApplication? _app;
+    private EpollConnectionListenerFactory? _epollFactory;
     private Task? _stopping;
     private Timer? _idleTimer;
 
@@ -56,6 +58,12 @@ internal sealed class KestrelTransport
             socketOptions.CreateBoundListenSocket = endPoint =>
                 ListenSockets.CreateBound(endPoints.GetValueOrDefault(endPoint.ToString()!) ?? urls[0], endPoint);
         });
+        if (options.Transport == ServerTransport.KestrelEpoll)
+        {
+            // Registered after the socket transport, so Kestrel asks it first; it declines tls endpoints, which stay on sockets.
+            _epollFactory = new EpollConnectionListenerFactory(options, endPoint => endPoints.GetValueOrDefault(endPoint.ToString()!));
+            builder.Services.AddSingleton<IConnectionListenerFactory>(_epollFactory);
+        }
 
         var listens = new List<(EndpointUrl Url, ListenOptions Listen, ProtocolConnectionHandler Handler)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -106,6 +114,11 @@ internal sealed class KestrelTransport
         catch (Exception ex)
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            if (_epollFactory is not null)
+            {
+                await _epollFactory.DisposeAsync().ConfigureAwait(false);
+            }
+
             for (var e = ex; e is not null; e = e.InnerException)
             {
                 if (e is ServerListenException listen)
@@ -229,6 +242,10 @@ internal sealed class KestrelTransport
         }
 
         await _app!.DisposeAsync().ConfigureAwait(false);
+        if (_epollFactory is not null)
+        {
+            await _epollFactory.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private sealed class PassiveHostLifetime : IHostLifetime
