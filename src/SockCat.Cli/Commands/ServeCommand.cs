@@ -228,7 +228,7 @@ internal sealed class ServeOptions
             "kestrel-epoll" => ServerTransport.KestrelEpoll,
             _ => ServerTransport.Auto,
         };
-        if (transport is ServerTransport.Epoll or ServerTransport.KestrelEpoll && !SockCatServer.UsesEpoll(ServerTransport.Epoll))
+        if (transport is ServerTransport.Epoll or ServerTransport.KestrelEpoll && !SockCatServer.UsesEpoll(ServerTransport.Auto))
         {
             return Fail($"--transport {parseResult.GetValue(Transport)} needs Linux on x86-64; use --transport auto or kestrel", ExitCodes.Usage);
         }
