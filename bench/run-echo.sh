@@ -4,7 +4,7 @@
 #
 #   bench/run-echo.sh [--reps N] [--quick] [--servers c,sockcat,node,...] [--no-report]
 #
-# Servers: c (bench/c/echo_server.c, the reference), sockcat, sockcat-kestrel, dotnet-plain (bench/PlainSocketEcho),
+# Servers: c (bench/c/echo_server.c, the reference), sockcat, sockcat-kestrel-epoll, sockcat-kestrel, dotnet-plain (bench/PlainSocketEcho),
 # node (bench/node/echo.js), php (the seed's stream_select server), socat, ncat. Traffic stays on 127.0.0.0/8.
 # Only the processes this script starts are stopped (by PID, in a trap). A peer that fails or dies is recorded as
 # such and the run goes on.
@@ -51,6 +51,7 @@ php_server=tests/SockCat.IntegrationTests/Seed/php/multi_server.php
 servers=(
   "c|$build/echo_server PORT"
   "sockcat|$sc serve echo tcp://127.0.0.1:PORT --quiet"
+  "sockcat-kestrel-epoll|$sc serve echo tcp://127.0.0.1:PORT --quiet --transport kestrel-epoll"
   "sockcat-kestrel|$sc serve echo tcp://127.0.0.1:PORT --quiet --transport kestrel"
   "dotnet-plain|dotnet bench/PlainSocketEcho/bin/Release/net10.0/PlainSocketEcho.dll PORT"
   "node|node bench/node/echo.js PORT"
@@ -62,6 +63,7 @@ skipped=()
 if ! "$sc" serve echo --help 2>/dev/null | grep -q -- '--quiet'; then
   skipped+=("sockcat: \`sockcat serve echo\` is not built yet (the engine has not landed)")
   skipped+=("sockcat-kestrel: \`sockcat serve echo --transport kestrel\` is not built yet")
+  skipped+=("sockcat-kestrel-epoll: \`sockcat serve echo --transport kestrel-epoll\` is not built yet")
 fi
 is_skipped() { local s; for s in "${skipped[@]}"; do [[ $s == "$1:"* ]] && return 0; done; return 1; }
 wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }

@@ -44,12 +44,13 @@ internal sealed record Row(int Rep, string Server, string Test, int Exit, string
 
 internal sealed class Report(JsonObject machine, List<Row> rows, string dir, string chartFile)
 {
-    private static readonly string[] Order = ["c", "sockcat", "sockcat-kestrel", "dotnet-plain", "node", "php", "socat", "ncat"];
+    private static readonly string[] Order = ["c", "sockcat", "sockcat-kestrel-epoll", "sockcat-kestrel", "dotnet-plain", "node", "php", "socat", "ncat"];
 
     private static readonly Dictionary<string, string> Names = new()
     {
         ["c"] = "C epoll loop (reference)",
         ["sockcat"] = "SockCat",
+        ["sockcat-kestrel-epoll"] = "SockCat, --transport kestrel-epoll (Kestrel's pipes on our loop)",
         ["sockcat-kestrel"] = "SockCat, --transport kestrel",
         ["dotnet-plain"] = "plain .NET sockets",
         ["node"] = "node net",
