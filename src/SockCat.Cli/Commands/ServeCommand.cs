@@ -61,7 +61,7 @@ internal sealed class ServeOptions
     public Option<int?> Loops { get; } = new("--loops")
     {
         HelpName = "N",
-        Description = "Epoll loop threads [default: one per processor]",
+        Description = "Epoll loop threads [default: half the processors, at least 1]",
     };
 
     public Option<double> Drain { get; } = new("--drain")

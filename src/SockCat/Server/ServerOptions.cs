@@ -29,10 +29,17 @@ public sealed class ServerOptions
     public ServerTransport Transport { get; set; } = ServerTransport.Auto;
 
     /// <summary>
-    /// Epoll loop threads; each connection stays on the loop that accepted it. Defaults to null: one per processor.
-    /// Ignored (one loop) when <see cref="SingleClient"/> is set.
+    /// Epoll loop threads; each connection stays on the loop that accepted it. Defaults to null:
+    /// <see cref="DefaultLoopCount"/>, half the processors. Ignored (one loop) when <see cref="SingleClient"/> is set.
     /// </summary>
     public int? LoopCount { get; set; }
+
+    /// <summary>
+    /// Half the processors, at least one. Nearly all of an echoed message's cost is the kernel's TCP work, which needs
+    /// cores beside the loops; on a 2-core machine a second loop turned 0.02 epoll_wait calls and context switches per
+    /// message into 0.2 (docs/performance.md).
+    /// </summary>
+    public static int DefaultLoopCount => Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>
     /// Connections served at once; one more is sent a line saying the server is full and closed. Defaults to null:

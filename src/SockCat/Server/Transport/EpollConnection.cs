@@ -531,6 +531,17 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
     public override void Write(ReadOnlySpan<byte> data)
     {
+        // The echo's case, once per message: inside a call, nothing queued, no close pending, and the bytes fit the
+        // scratch buffer. Copy straight in, skipping GetMemory's Memory<byte> and its checks.
+        var scratchLength = _loop.ScratchLength;
+        if (ReferenceEquals(_loop.ScratchOwner, this) && _output.IsEmpty && (uint)data.Length <= (uint)(EpollLoop.BufferSize - scratchLength)
+            && (_flags & (FlagClosed | FlagShutdownRequested | FlagSendShut)) == 0 && _abortReason is null && _errorReason is null)
+        {
+            data.CopyTo(new Span<byte>(_loop.ScratchPointer + scratchLength, data.Length));
+            _loop.ScratchLength = scratchLength + data.Length;
+            return;
+        }
+
         while (!data.IsEmpty)
         {
             var span = GetSpan(Math.Min(data.Length, EpollLoop.BufferSize));

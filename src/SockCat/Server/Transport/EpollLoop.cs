@@ -15,7 +15,8 @@ internal sealed unsafe class EpollLoop
 {
     // 64 KiB: a full TCP window's worth per recv, and every echo of it fits the scratch buffer in one send.
     internal const int BufferSize = 64 * 1024;
-    private const int MaxEvents = 512;
+    // As many as the C reference loop: at 1000 busy connections one wait returns every ready one.
+    private const int MaxEvents = 1024;
     // Accepts per readiness event: enough to drain a burst quickly, few enough that one loop does not take a whole
     // 15,000-connect burst while the others sleep (the listener stays readable, so the next wait comes back at once).
     private const int AcceptBatch = 64;

@@ -26,7 +26,7 @@ internal sealed class EpollTransport
                 bound.Add(boundUrl);
             }
 
-            var count = _server.Options.SingleClient ? 1 : Math.Max(1, _server.Options.LoopCount ?? Environment.ProcessorCount);
+            var count = _server.Options.SingleClient ? 1 : Math.Max(1, _server.Options.LoopCount ?? ServerOptions.DefaultLoopCount);
             var listeners = _listeners.ToArray();
             _loops = new EpollLoop[count];
             for (var i = 0; i < count; i++)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A/B throughput: 32-byte ping-pong against several servers, alternating them within each round, medians over rounds
+# and ratios to the first server (failed runs are left out of the medians). Only the processes it starts are stopped.
+#
+#   bench/perf/ab-pingpong.sh CONNS ROUNDS name='command with PORT' ...
+#   e.g. bench/perf/ab-pingpong.sh 100 5 c='/tmp/echo_server PORT' sockcat='src/SockCat.Cli/bin/Release/net10.0/sockcat serve echo tcp://127.0.0.1:PORT --quiet'
+#
+# CLIENT (default: the repository's Release sockcat) is the load generator for every server: when comparing two
+# builds of SockCat, point it at one fixed copy so that only the server changes. DUR: seconds per run (default 5).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+conns=$1; reps=$2; shift 2
+CLIENT=${CLIENT:-$root/src/SockCat.Cli/bin/Release/net10.0/sockcat}
+DUR=${DUR:-5}
+declare -A res
+names=()
+for spec in "$@"; do names+=("${spec%%=*}"); done
+for ((r = 1; r <= reps; r++)); do
+  for spec in "$@"; do
+    name=${spec%%=*}; cmd=${spec#*=}
+    port=$((10000 + RANDOM % 10000))   # below the ephemeral range the client's own sockets use
+    ${cmd//PORT/$port} >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+    v=$("$CLIENT" bench pingpong "tcp://127.0.0.1:$port" -c "$conns" -d "$DUR" --json --no-progress 2>/dev/null |
+      jq -r '.msgsPerSec // empty' 2>/dev/null | head -1)
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    res[$name]="${res[$name]:-} ${v:-0}"
+    echo "round $r $name c=$conns ${v:-FAILED}" >&2
+  done
+done
+med() { tr ' ' '\n' | grep -v '^$' | grep -v '^0$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+bm=$(echo ${res[${names[0]}]} | med)
+for n in "${names[@]}"; do
+  m=$(echo ${res[$n]} | med)
+  printf "c=%s %-10s median %9.0f msgs/s  ratio %.3f  runs:%s\n" "$conns" "$n" "$m" "$(echo "$m / $bm" | bc -l)" "${res[$n]}"
+done
