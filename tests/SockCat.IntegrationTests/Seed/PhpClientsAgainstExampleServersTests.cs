@@ -12,12 +12,7 @@ public sealed class PhpClientsAgainstExampleServersTests
         var (server, port) = await SeedPeers.StartExampleServerAsync("SeedMultiEchoServer");
         using (server)
         {
-            var (client, _, expected) = PhpClients.Start(script, port);
-            var (exitCode, stdout, stderr) = await SeedPeers.RunAsync(client);
-
-            Assert.Equal(0, exitCode);
-            Assert.Equal("", stderr);
-            Assert.Equal(expected, stdout);
+            await AssertClientGetsItsBytesBackAsync(script, port);
 
             var log = await server.WaitForStdoutLinesAsync(4);
             Assert.Equal(4, log.Count);
@@ -36,16 +31,21 @@ public sealed class PhpClientsAgainstExampleServersTests
         var (server, port) = await SeedPeers.StartExampleServerAsync("SeedSingleEchoServer");
         using (server)
         {
-            var (client, _, expected) = PhpClients.Start(script, port);
-            var (exitCode, stdout, stderr) = await SeedPeers.RunAsync(client);
-
-            Assert.Equal(0, exitCode);
-            Assert.Equal("", stderr);
-            Assert.Equal(expected, stdout);
+            await AssertClientGetsItsBytesBackAsync(script, port);
 
             var log = await server.WaitForStdoutLinesAsync(2);
             Assert.Equal(2, log.Count);
             Assert.Matches(SeedPeers.AcceptedLine(), log[1]);
         }
+    }
+
+    private static async Task AssertClientGetsItsBytesBackAsync(string script, int port)
+    {
+        var (client, _, expected) = PhpClients.Start(script, port);
+        var (exitCode, stdout, stderr) = await SeedPeers.RunAsync(client);
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("", stderr);
+        Assert.Equal(expected, stdout);
     }
 }
