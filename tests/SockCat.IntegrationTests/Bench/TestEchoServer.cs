@@ -5,16 +5,20 @@ using System.Net.Sockets;
 namespace SockCat.IntegrationTests.Bench;
 
 /// <summary>
-/// A tiny echo server on loopback port 0 for the load generator's tests: a task per connection. With
+/// A tiny echo server on loopback port 0 for the load generator's tests: a blocking thread per connection. With
 /// <c>corruptAt</c> it flips one byte at that position of every connection's stream, so verification must fail.
 /// </summary>
+/// <remarks>
+/// Dedicated threads rather than tasks: the test assemblies run side by side on two cores, and a starved thread
+/// pool once kept this server silent for a whole half-second measurement window in CI.
+/// </remarks>
 internal sealed class TestEchoServer : IAsyncDisposable
 {
     private readonly Socket _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
+    private readonly Thread _accepting;
     private readonly long _corruptAt;
     private readonly ConcurrentBag<Socket> _clients = [];
+    private readonly ConcurrentBag<Thread> _threads = [];
 
     public TestEchoServer(long corruptAt = -1, EndPoint? bindTo = null)
     {
@@ -23,35 +27,38 @@ internal sealed class TestEchoServer : IAsyncDisposable
         _listener = new Socket(bindTo.AddressFamily, SocketType.Stream, bindTo is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
         _listener.Bind(bindTo);
         _listener.Listen(4096);
-        _accepting = AcceptAsync();
+        _accepting = new Thread(Accept, 256 * 1024) { IsBackground = true, Name = "test-echo-accept" };
+        _accepting.Start();
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
 
     public ConcurrentBag<IPAddress> Peers { get; } = [];
 
-    private async Task AcceptAsync()
+    private void Accept()
     {
         try
         {
             while (true)
             {
-                var client = await _listener.AcceptAsync(_stop.Token);
+                var client = _listener.Accept();
                 _clients.Add(client);
                 if (client.RemoteEndPoint is IPEndPoint ip)
                 {
                     Peers.Add(ip.Address);
                 }
 
-                _ = EchoAsync(client);
+                var thread = new Thread(() => Echo(client), 256 * 1024) { IsBackground = true, Name = "test-echo" };
+                _threads.Add(thread);
+                thread.Start();
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
     }
 
-    private async Task EchoAsync(Socket client)
+    private void Echo(Socket client)
     {
         var buffer = new byte[16 * 1024];
         long position = 0;
@@ -59,7 +66,7 @@ internal sealed class TestEchoServer : IAsyncDisposable
         {
             while (true)
             {
-                var n = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+                var n = client.Receive(buffer);
                 if (n == 0)
                 {
                     break;
@@ -71,10 +78,10 @@ internal sealed class TestEchoServer : IAsyncDisposable
                 }
 
                 position += n;
-                await client.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, _stop.Token);
+                client.Send(buffer.AsSpan(0, n));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
         }
         finally
@@ -83,15 +90,32 @@ internal sealed class TestEchoServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _stop.Cancel();
+        // Shutdown first: closing a socket does not wake a thread blocked in accept() or recv() on Linux.
+        foreach (var socket in _clients.Append(_listener))
+        {
+            try
+            {
+                socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
         _listener.Dispose();
         foreach (var c in _clients)
         {
             c.Dispose();
         }
 
-        await _accepting;
+        _accepting.Join();
+        foreach (var t in _threads)
+        {
+            t.Join();
+        }
+
+        return ValueTask.CompletedTask;
     }
 }
