@@ -16,7 +16,11 @@ internal readonly record struct BenchProgress(
 /// </summary>
 internal static class LoadGenerator
 {
-    private const int PollMs = 5;
+    // The coordinator wakes rarely: each wake-up is a thread-pool worker that spins (sched_yield) before it sleeps
+    // again, which on two shared cores takes turns from the loop thread and the server. Waiting on a condition polls
+    // every 50 ms; waiting out a phase wakes once a second, for the progress line and to notice a failed loop.
+    private const int PollMs = 50;
+    private const int IdlePollMs = 1000;
 
     /// <exception cref="ArgumentException">The options are not valid (<see cref="BenchOptions.Validate"/>).</exception>
     /// <exception cref="SocketException">The target's host name does not resolve.</exception>
@@ -89,7 +93,7 @@ internal static class LoadGenerator
                 echoFirst = await run.CheckAsync(1, cancellationToken).ConfigureAwait(false);
                 if (options.HoldSeconds > 0)
                 {
-                    await run.WaitAsync("hold", () => false, options.HoldSeconds, cancellationToken).ConfigureAwait(false);
+                    await run.WaitAsync("hold", null, options.HoldSeconds, cancellationToken).ConfigureAwait(false);
                 }
 
                 rssAfter = options.ServerPid is { } p ? ServerMemory.ReadTreeRssKb(p) : null;
@@ -99,7 +103,7 @@ internal static class LoadGenerator
             {
                 if (control.Phase != BenchPhase.Measure)
                 {
-                    await run.WaitAsync("warm-up", () => false, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
+                    await run.WaitAsync("warm-up", null, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
                     control.Phase = BenchPhase.Measure;
                 }
 
@@ -107,7 +111,7 @@ internal static class LoadGenerator
                 var duration = options.DurationSeconds ?? double.MaxValue / 2;
                 await run.WaitAsync(
                     "measure",
-                    () => options.MessageCount is not null && run.All(l => Volatile.Read(ref l.ScannedPhase) == (int)BenchPhase.Measure && Volatile.Read(ref l.Active) == 0),
+                    options.MessageCount is null ? null : () => run.All(l => Volatile.Read(ref l.ScannedPhase) == (int)BenchPhase.Measure && Volatile.Read(ref l.Active) == 0),
                     duration,
                     cancellationToken).ConfigureAwait(false);
                 measureEnd = Stopwatch.GetTimestamp();
@@ -225,14 +229,17 @@ internal static class LoadGenerator
 
         public bool All(Func<BenchLoop, bool> f) => loops.All(f);
 
-        public async Task WaitAsync(string phase, Func<bool> done, double seconds, CancellationToken cancellationToken)
+        /// <summary>Waits until <paramref name="done"/> (null: nothing but the time), the deadline, cancellation or a failed loop.</summary>
+        public async Task WaitAsync(string phase, Func<bool>? done, double seconds, CancellationToken cancellationToken)
         {
             var deadline = Stopwatch.GetTimestamp() + (long)(Math.Min(seconds, 1e7) * Stopwatch.Frequency);
-            while (!done() && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested && !AnyExited)
+            var poll = done is null ? IdlePollMs : PollMs;
+            while (!(done?.Invoke() ?? false) && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested && !AnyExited)
             {
                 try
                 {
-                    await Task.Delay(PollMs, cancellationToken).ConfigureAwait(false);
+                    var left = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                    await Task.Delay((int)Math.Clamp(left, 1, poll), cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
