@@ -85,17 +85,35 @@ internal static unsafe partial class LinuxSockets
     [LibraryImport(Libc, EntryPoint = "epoll_ctl", SetLastError = true)]
     public static partial int EpollCtl(int epfd, int op, int fd, EpollEvent* ev);
 
-    [LibraryImport(Libc, EntryPoint = "epoll_wait", SetLastError = true)]
-    public static partial int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs);
+    /// <summary>epoll_wait(2), entered through syscall(2): see <see cref="Syscall"/>.</summary>
+    public static int EpollWait(int epfd, EpollEvent* events, int maxEvents, int timeoutMs)
+        => (int)Syscall(SYS_epoll_wait, epfd, (nint)events, maxEvents, timeoutMs, 0, 0);
 
     [LibraryImport(Libc, EntryPoint = "accept4", SetLastError = true)]
     public static partial int Accept4(int fd, byte* addr, int* addrLen, int flags);
 
-    [LibraryImport(Libc, EntryPoint = "recv", SetLastError = true)]
-    public static partial nint Recv(int fd, byte* buf, nint len, int flags);
+    /// <summary>recv(2) as recvfrom(2) with no address, entered through syscall(2): see <see cref="Syscall"/>.</summary>
+    public static nint Recv(int fd, byte* buf, nint len, int flags)
+        => Syscall(SYS_recvfrom, fd, (nint)buf, len, flags, 0, 0);
 
-    [LibraryImport(Libc, EntryPoint = "send", SetLastError = true)]
-    public static partial nint Send(int fd, byte* buf, nint len, int flags);
+    /// <summary>send(2) as sendto(2) with no address, entered through syscall(2): see <see cref="Syscall"/>.</summary>
+    public static nint Send(int fd, byte* buf, nint len, int flags)
+        => Syscall(SYS_sendto, fd, (nint)buf, len, flags, 0, 0);
+
+    // x86-64 numbers (IsSupported holds the engine to that architecture).
+    private const nint SYS_recvfrom = 45;
+    private const nint SYS_sendto = 44;
+    private const nint SYS_epoll_wait = 232;
+
+    /// <summary>
+    /// glibc's send, recv and epoll_wait are cancellation points: in a multi-threaded process, which every .NET
+    /// process is, each call brackets the syscall with pthread_enable/disable_asynccancel. That is 35 ns of a 4.4 µs
+    /// ping-pong message (perf, docs/performance.md), a cost a single-threaded C loop never pays. syscall(2) is not a
+    /// cancellation point, so the per-message calls enter the kernel through it. Declared with six fixed arguments:
+    /// on x86-64 a variadic callee reads integer arguments from the same registers, and glibc's syscall reads all six.
+    /// </summary>
+    [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]
+    private static partial nint Syscall(nint number, nint a1, nint a2, nint a3, nint a4, nint a5, nint a6);
 
     [LibraryImport(Libc, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
