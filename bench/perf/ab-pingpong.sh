@@ -7,6 +7,8 @@
 #
 # CLIENT (default: the repository's Release sockcat) is the load generator for every server: when comparing two
 # builds of SockCat, point it at one fixed copy so that only the server changes. DUR: seconds per run (default 5).
+# MODE=stream measures streaming instead (64 KiB in flight per connection, MB/s); MODE=p99 the ping-pong p99 latency
+# in microseconds (lower is better: its ratio below 1 means faster than the first server).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 conns=$1; reps=$2; shift 2
@@ -22,8 +24,13 @@ for ((r = 1; r <= reps; r++)); do
     ${cmd//PORT/$port} >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
-    v=$("$CLIENT" bench pingpong "tcp://127.0.0.1:$port" -c "$conns" -d "$DUR" --json --no-progress 2>/dev/null |
-      jq -r '.msgsPerSec // empty' 2>/dev/null | head -1)
+    case ${MODE:-pingpong} in
+      stream) args=(stream -c "$conns" --inflight 65536); field=.mbPerSec ;;
+      p99) args=(pingpong -c "$conns"); field=.latencyUs.p99 ;;
+      *) args=(pingpong -c "$conns"); field=.msgsPerSec ;;
+    esac
+    v=$("$CLIENT" bench "${args[0]}" "tcp://127.0.0.1:$port" "${args[@]:1}" -d "$DUR" --json --no-progress 2>/dev/null |
+      jq -r "$field // empty" 2>/dev/null | head -1)
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     res[$name]="${res[$name]:-} ${v:-0}"
     echo "round $r $name c=$conns ${v:-FAILED}" >&2
@@ -33,5 +40,5 @@ med() { tr ' ' '\n' | grep -v '^$' | grep -v '^0$' | sort -g | awk '{a[NR]=$1} E
 bm=$(echo ${res[${names[0]}]} | med)
 for n in "${names[@]}"; do
   m=$(echo ${res[$n]} | med)
-  printf "c=%s %-10s median %9.0f msgs/s  ratio %.3f  runs:%s\n" "$conns" "$n" "$m" "$(echo "$m / $bm" | bc -l)" "${res[$n]}"
+  printf "c=%s %-10s median %9.1f ${MODE:-pingpong}  ratio %.3f  runs:%s\n" "$conns" "$n" "$m" "$(echo "$m / $bm" | bc -l)" "${res[$n]}"
 done
