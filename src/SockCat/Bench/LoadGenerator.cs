@@ -44,6 +44,11 @@ internal static class LoadGenerator
         }
 
         RaiseFileLimit();
+        var io = options.Io ?? (UringRing.IsAvailable ? BenchIo.Uring : BenchIo.Epoll);
+        if (io == BenchIo.Uring && !UringRing.IsAvailable)
+        {
+            throw new PlatformNotSupportedException("io_uring is not available here (Linux 6.1 or later, kernel.io_uring_disabled = 0)");
+        }
 
         var control = new BenchControl();
         var loops = new BenchLoop[Math.Min(options.Threads, options.Connections)];
@@ -62,7 +67,7 @@ internal static class LoadGenerator
 
         for (var i = 0; i < loops.Length; i++)
         {
-            var loop = loops[i] = new BenchLoop(options with { Threads = loops.Length }, control, target, sources, i);
+            var loop = loops[i] = new BenchLoop(options with { Threads = loops.Length, Io = io }, control, target, sources, i);
             loop.MarkStart(start);
             var index = i;
             threads[i] = new Thread(() =>
@@ -175,6 +180,7 @@ internal static class LoadGenerator
             ClientCpuSeconds = cpu.TotalSeconds,
             ClientWallSeconds = wall.TotalSeconds,
             ClientGcCount = gcs,
+            Io = loops.Any(l => l.RanRing) ? BenchIo.Uring : BenchIo.Epoll,
         };
     }
 
