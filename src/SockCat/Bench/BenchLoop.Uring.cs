@@ -23,6 +23,10 @@ internal sealed unsafe partial class BenchLoop
     private readonly bool _useRing;
     private UringRing? _ring;
 
+    // Pingpong with window 1: the next message is sent only after the previous one's echo, which proves that send
+    // complete; so sends skip their completion on success (IOSQE_CQE_SKIP_SUCCESS) and only a failure posts one.
+    private bool _silentSends;
+
     /// <summary>True once this loop's connections moved to its io_uring.</summary>
     public bool RanRing { get; private set; }
 
@@ -70,6 +74,7 @@ internal sealed unsafe partial class BenchLoop
         }
 
         ring.SetupBuffers(BufferGroup, bufferCount, bufferSize);
+        _silentSends = _options.Mode == BenchMode.PingPong && _window == 1;
 
         for (var j = 0; j < count; j++)
         {
@@ -135,7 +140,9 @@ internal sealed unsafe partial class BenchLoop
         ref var c = ref _conns[j];
         if ((userData & 1) == OpSend)
         {
+            // A silent send posts a completion only when it failed (MSG_WAITALL: an error, after res bytes if res > 0).
             c.SendLen = 0;
+            c.SendSilent = false;
             if (c.State != State.Open)
             {
                 return;
@@ -221,6 +228,11 @@ internal sealed unsafe partial class BenchLoop
         sqe->MsgFlags = MSG_NOSIGNAL | MSG_WAITALL;
         sqe->UserData = ((ulong)j << 1) | OpSend;
         c.SendLen = len;
+        if (_silentSends)
+        {
+            sqe->Flags |= IOSQE_CQE_SKIP_SUCCESS;
+            c.SendSilent = true;
+        }
     }
 
     private void Send(ref Conn c, int j)

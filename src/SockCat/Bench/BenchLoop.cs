@@ -40,8 +40,10 @@ internal sealed unsafe partial class BenchLoop : IDisposable
         public long MessagesDone;
         public long ConnectStarted;
 
-        // io_uring only: the bytes of the one send in flight (0: none), already past SendPos in the stream.
+        // io_uring only: the bytes of the one send in flight (0: none), just past SendPos in the stream, and
+        // whether it was sent without a completion on success (then its echo retires it).
         public int SendLen;
+        public bool SendSilent;
     }
 
     private readonly BenchOptions _options;
@@ -588,6 +590,14 @@ internal sealed unsafe partial class BenchLoop : IDisposable
 
         c.RecvPos += n;
         Bytes += n;
+        if (c.SendSilent && c.RecvPos >= c.SendPos + c.SendLen)
+        {
+            // Every byte of the silent send came back, so it completed in full.
+            c.SendPos += c.SendLen;
+            c.SendLen = 0;
+            c.SendSilent = false;
+        }
+
         switch (_options.Mode)
         {
             case BenchMode.PingPong:
