@@ -52,7 +52,7 @@ internal static class BenchCommand
         {
             var option = new Option<string?>("--io")
             {
-                Description = "Pingpong and stream I/O: uring (io_uring, the default where the kernel offers it) or epoll",
+                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it) or epoll (stream's default)",
             };
             option.AcceptOnlyFromAmong("epoll", "uring");
             return option;

@@ -38,9 +38,28 @@ internal sealed unsafe partial class BenchLoop
         _epfd = -1;
 
         var count = _conns.Length;
+
+        // Each completion fills one buffer: a buffer holds what a connection can have in flight (up to 64 KiB), and
+        // there are two per connection, within MaxBufferBytes. Fewer only means some receives wait (ENOBUFS, re-armed).
+        long need = _options.Mode == BenchMode.PingPong ? (long)_window * _size : _options.InFlightBytes;
+        var bufferSize = (int)Math.Clamp((need + 63) & ~63L, 256, BenchPattern.MaxChunk);
+        var bufferCount = (int)RoundUpToPowerOfTwo(Math.Clamp(2 * count, 64, 32768));
+        while ((long)bufferCount * bufferSize > MaxBufferBytes && bufferSize > 4096)
+        {
+            bufferSize /= 2;
+        }
+
+        while ((long)bufferCount * bufferSize > MaxBufferBytes && bufferCount > 64)
+        {
+            bufferCount /= 2;
+        }
+
+        // A turn's completions: at most one per filled buffer (buffers come back only between turns), plus a send and
+        // an ended receive per connection. Up to the kernel's 65,536, the CQ holds them all; past it the kernel keeps the
+        // rest in its overflow list (IORING_FEAT_NODROP) until they fit.
         var ring = _ring = UringRing.Create(
             RoundUpToPowerOfTwo(Math.Clamp(2 * count, 64, 4096)),
-            RoundUpToPowerOfTwo(Math.Clamp((4 * count) + 64, 256, 65536)));
+            RoundUpToPowerOfTwo((int)Math.Clamp(bufferCount + (2L * count) + 64, 256, 65536)));
         RanRing = true;
 
         var fds = (int*)NativeMemory.Alloc((nuint)Math.Max(count, 1), sizeof(int));
@@ -56,21 +75,6 @@ internal sealed unsafe partial class BenchLoop
         finally
         {
             NativeMemory.Free(fds);
-        }
-
-        // Each completion fills one buffer: a buffer holds what a connection can have in flight (up to 64 KiB), and
-        // there are two per connection, within MaxBufferBytes. Fewer only means some receives wait (ENOBUFS, re-armed).
-        long need = _options.Mode == BenchMode.PingPong ? (long)_window * _size : _options.InFlightBytes;
-        var bufferSize = (int)Math.Clamp((need + 63) & ~63L, 256, BenchPattern.MaxChunk);
-        var bufferCount = (int)RoundUpToPowerOfTwo(Math.Clamp(2 * count, 64, 32768));
-        while ((long)bufferCount * bufferSize > MaxBufferBytes && bufferSize > 4096)
-        {
-            bufferSize /= 2;
-        }
-
-        while ((long)bufferCount * bufferSize > MaxBufferBytes && bufferCount > 64)
-        {
-            bufferCount /= 2;
         }
 
         ring.SetupBuffers(BufferGroup, bufferCount, bufferSize);
@@ -125,13 +129,14 @@ internal sealed unsafe partial class BenchLoop
             {
                 var cqe = ring.Cqe(head);
                 Complete(ring, cqe->UserData, cqe->Res, cqe->Flags);
+
+                // Handed back at once: completing may submit (a full SQ), and the kernel may then post into this slot.
+                ring.CqAdvance(head + 1);
             }
 
             // A full SQ submitted while completing may have posted more (inline sends).
             tail = ring.CqTail;
         }
-
-        ring.CqAdvance(head);
     }
 
     private void Complete(UringRing ring, ulong userData, int res, uint flags)

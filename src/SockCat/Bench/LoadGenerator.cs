@@ -44,7 +44,9 @@ internal static class LoadGenerator
         }
 
         RaiseFileLimit();
-        var io = options.Io ?? (UringRing.IsAvailable ? BenchIo.Uring : BenchIo.Epoll);
+        // Stream stays on epoll unless asked: there a send waits a loop turn for the previous one's completion, and
+        // measured 3-10% below epoll (docs/performance.md); pingpong is where io_uring wins.
+        var io = options.Io ?? (options.Mode == BenchMode.PingPong && UringRing.IsAvailable ? BenchIo.Uring : BenchIo.Epoll);
         if (io == BenchIo.Uring && !UringRing.IsAvailable)
         {
             throw new PlatformNotSupportedException("io_uring is not available here (Linux 6.1 or later, kernel.io_uring_disabled = 0)");

@@ -147,8 +147,13 @@ internal sealed unsafe class UringRing : IDisposable
     /// <summary>A zeroed SQE to fill; when the SQ is full, what is queued is submitted first.</summary>
     public IoUringSqe* NextSqe()
     {
-        while (_sqLocalTail - Volatile.Read(ref *_sqHead) >= _sqEntries)
+        for (var tries = 0; _sqLocalTail - Volatile.Read(ref *_sqHead) >= _sqEntries; tries++)
         {
+            if (tries == 1000)
+            {
+                throw new InvalidOperationException("io_uring: the kernel took no submission in 1,000 tries");
+            }
+
             Enter(0, null);
         }
 
