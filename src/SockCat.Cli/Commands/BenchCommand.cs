@@ -44,13 +44,24 @@ internal static class BenchCommand
         public readonly Option<double> Hold = new("--hold") { Description = "Conns: seconds to hold the connections between the two echo checks", DefaultValueFactory = _ => 0 };
         public readonly Option<int?> ServerPid = new("--server-pid") { Description = "Conns: the server's PID, to report its memory (VmRSS, with its children) per connection" };
         public readonly Option<int> Threads = new("--threads") { Description = "Client loop threads", DefaultValueFactory = _ => 1 };
+        public readonly Option<string?> Io = CreateIoOption();
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
         public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
+
+        private static Option<string?> CreateIoOption()
+        {
+            var option = new Option<string?>("--io")
+            {
+                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it) or epoll (stream's default)",
+            };
+            option.AcceptOnlyFromAmong("epoll", "uring");
+            return option;
+        }
 
         public void AddTo(Command command)
         {
             command.Arguments.Add(Url);
-            foreach (var o in new Option[] { Connections, Size, Duration, Count, Window, InFlight, Warmup, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress })
+            foreach (var o in new Option[] { Connections, Size, Duration, Count, Window, InFlight, Warmup, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Io, Json, NoProgress })
             {
                 command.Options.Add(o);
             }
@@ -75,6 +86,12 @@ internal static class BenchCommand
             if (options!.Validate() is { } invalid)
             {
                 error.WriteLine($"sockcat: {invalid}");
+                return ExitCodes.Usage;
+            }
+
+            if (options.Io == BenchIo.Uring && !UringRing.IsAvailable)
+            {
+                error.WriteLine("sockcat: io_uring is not available on this system (it needs Linux 6.1 or later and kernel.io_uring_disabled = 0); use --io epoll");
                 return ExitCodes.Usage;
             }
 
@@ -187,6 +204,12 @@ internal static class BenchCommand
             HoldSeconds = p.GetValue(o.Hold),
             ServerPid = p.GetValue(o.ServerPid),
             Threads = p.GetValue(o.Threads),
+            Io = p.GetValue(o.Io) switch
+            {
+                "epoll" => BenchIo.Epoll,
+                "uring" => BenchIo.Uring,
+                _ => null,
+            },
         };
         return true;
     }
@@ -266,6 +289,7 @@ internal static class BenchCommand
         table.AddRow("errors", r.Errors.Total == 0
             ? "0"
             : Markup.Escape(F($"{r.Errors.Total} (connect {r.Errors.Connect}, closed {r.Errors.Closed}, verify {r.Errors.Verify}, timeout {r.Errors.Timeout}); first: {r.Errors.First}")));
+        table.AddRow("io", r.Io == BenchIo.Uring ? "io_uring" : "epoll");
         table.AddRow("client cpu", F($"{r.ClientCpuSeconds:0.00} s of {r.ClientWallSeconds:0.00} s wall, {r.ClientGcCount} GCs"));
         console.Write(table);
     }

@@ -9,8 +9,10 @@ namespace SockCat.Bench;
 /// connect, one recv and one send per message, sending from and verifying against <see cref="BenchPattern"/>.
 /// Nothing is allocated, locked or logged per message: the load generator must cost less than the servers it measures.
 /// The counters it publishes are written by this thread only and read by the coordinator once a second.
+/// With <see cref="BenchIo.Uring"/> (pingpong and stream), connections are opened here, then handed to an io_uring
+/// (BenchLoop.Uring.cs) once all are open; everything but the I/O calls (verification, timing, phases) is shared.
 /// </summary>
-internal sealed unsafe class BenchLoop : IDisposable
+internal sealed unsafe partial class BenchLoop : IDisposable
 {
     private const int MaxEvents = 1024;
     private const int RecvSize = BenchPattern.MaxChunk;
@@ -37,6 +39,11 @@ internal sealed unsafe class BenchLoop : IDisposable
         public long RecvPos;
         public long MessagesDone;
         public long ConnectStarted;
+
+        // io_uring only: the bytes of the one send in flight (0: none), just past SendPos in the stream, and
+        // whether it was sent without a completion on success (then its echo retires it).
+        public int SendLen;
+        public bool SendSilent;
     }
 
     private readonly BenchOptions _options;
@@ -84,6 +91,7 @@ internal sealed unsafe class BenchLoop : IDisposable
         _sendTimes = options.Mode == BenchMode.PingPong ? new long[count * _window] : [];
         _limitBytes = options.MessageCount is { } n ? n * _size : long.MaxValue;
         _connectTimeoutTicks = (long)(options.ConnectTimeoutSeconds * Stopwatch.Frequency);
+        _useRing = options.Io == BenchIo.Uring && options.Mode != BenchMode.Conns;
         for (var j = 0; j < count; j++)
         {
             _conns[j].Fd = -1;
@@ -188,6 +196,12 @@ internal sealed unsafe class BenchLoop : IDisposable
                     _lastScan = now;
                     Scan(now, phase);
                 }
+
+                if (_useRing && _nextToOpen >= _conns.Length && _retryCount == 0 && _pending == 0)
+                {
+                    RunRing(seenPhase);
+                    break;
+                }
             }
 
             CountUnanswered();
@@ -195,6 +209,8 @@ internal sealed unsafe class BenchLoop : IDisposable
         finally
         {
             CloseAll();
+            _ring?.Dispose();
+            _ring = null;
             Exited = true;
         }
     }
@@ -440,10 +456,18 @@ internal sealed unsafe class BenchLoop : IDisposable
         CloseConn(ref c);
     }
 
-    private static void CloseConn(ref Conn c)
+    private void CloseConn(ref Conn c)
     {
         if (c.Fd >= 0)
         {
+            if (_ring is not null)
+            {
+                // The ring's registered file and its armed recv keep the socket open past close(): shut it down so
+                // the server sees the end and the recv completes, and empty the slot.
+                LinuxSockets.Shutdown(c.Fd, LinuxSockets.SHUT_RDWR);
+                _ring.UnregisterFile(IndexOf(ref c));
+            }
+
             LinuxSockets.Close(c.Fd);
             c.Fd = -1;
         }
@@ -527,7 +551,7 @@ internal sealed unsafe class BenchLoop : IDisposable
         var n = LinuxSockets.Recv(c.Fd, _recvBuffer, RecvSize, 0);
         if (n > 0)
         {
-            OnData(ref c, j, (int)n);
+            OnData(ref c, j, _recvBuffer, (int)n);
             return;
         }
 
@@ -546,10 +570,10 @@ internal sealed unsafe class BenchLoop : IDisposable
         Fail(ref c, $"recv() failed after {c.RecvPos} bytes: {Marshal.GetPInvokeErrorMessage(errno)}", verify: false);
     }
 
-    private void OnData(ref Conn c, int j, int n)
+    private void OnData(ref Conn c, int j, byte* data, int n)
     {
-        var received = new ReadOnlySpan<byte>(_recvBuffer, n);
-        var outstanding = c.SendPos - c.RecvPos;
+        var received = new ReadOnlySpan<byte>(data, n);
+        var outstanding = c.SendPos + c.SendLen - c.RecvPos;
         if (n > outstanding)
         {
             Fail(ref c, $"the server echoed {n} bytes at position {c.RecvPos} when only {outstanding} were unanswered", verify: true);
@@ -566,6 +590,14 @@ internal sealed unsafe class BenchLoop : IDisposable
 
         c.RecvPos += n;
         Bytes += n;
+        if (c.SendSilent && c.RecvPos >= c.SendPos + c.SendLen)
+        {
+            // Every byte of the silent send came back, so it completed in full.
+            c.SendPos += c.SendLen;
+            c.SendLen = 0;
+            c.SendSilent = false;
+        }
+
         switch (_options.Mode)
         {
             case BenchMode.PingPong:
@@ -587,13 +619,13 @@ internal sealed unsafe class BenchLoop : IDisposable
                     }
                     while (c.MessagesDone < done);
 
-                    Flush(ref c);
+                    Send(ref c, j);
                 }
 
                 break;
             case BenchMode.Stream:
                 Refill(ref c);
-                Flush(ref c);
+                Send(ref c, j);
                 break;
         }
     }
@@ -661,6 +693,12 @@ internal sealed unsafe class BenchLoop : IDisposable
             ref var c = ref _conns[j];
             if (c.Fd >= 0)
             {
+                if (_ring is not null)
+                {
+                    // A shut-down socket's recv completes empty: nothing writes into the ring's buffers after this.
+                    LinuxSockets.Shutdown(c.Fd, LinuxSockets.SHUT_RDWR);
+                }
+
                 LinuxSockets.Close(c.Fd);
                 c.Fd = -1;
             }

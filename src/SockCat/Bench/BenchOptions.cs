@@ -46,6 +46,9 @@ internal sealed record BenchOptions
     /// <summary>Conns mode: the server's process, whose resident memory (with its children's) is read before and after.</summary>
     public int? ServerPid { get; init; }
 
+    /// <summary>The I/O engine of pingpong and stream; null picks io_uring for pingpong where the kernel offers it, else epoll.</summary>
+    public BenchIo? Io { get; init; }
+
     /// <summary>Epoll loop threads of the client.</summary>
     public int Threads { get; init; } = 1;
 

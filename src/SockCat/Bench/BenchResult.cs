@@ -51,6 +51,9 @@ internal sealed record BenchResult
 
     public int ClientGcCount { get; init; }
 
+    /// <summary>The I/O engine that carried the traffic: io_uring once a loop's connections were all open, else epoll.</summary>
+    public BenchIo Io { get; init; }
+
     public bool Succeeded => Errors.Total == 0 && Connected == Options.Connections;
 
     public void WriteJson(Stream stream)
@@ -64,6 +67,7 @@ internal sealed record BenchResult
         w.WriteNumber("window", Options.Window);
         w.WriteNumber("inflight", Options.InFlightBytes);
         w.WriteNumber("threads", Options.Threads);
+        w.WriteString("io", Io == BenchIo.Uring ? "uring" : "epoll");
         w.WriteNumber("sources", Options.Sources.Count);
         w.WriteNumber("warmupSeconds", Options.WarmupSeconds);
         w.WriteNumber("seconds", Math.Round(Seconds, 4));

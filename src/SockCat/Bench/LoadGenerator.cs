@@ -44,6 +44,13 @@ internal static class LoadGenerator
         }
 
         RaiseFileLimit();
+        // Stream stays on epoll unless asked: there a send waits a loop turn for the previous one's completion, and
+        // measured 3-10% below epoll (docs/performance.md); pingpong is where io_uring wins.
+        var io = options.Io ?? (options.Mode == BenchMode.PingPong && UringRing.IsAvailable ? BenchIo.Uring : BenchIo.Epoll);
+        if (io == BenchIo.Uring && !UringRing.IsAvailable)
+        {
+            throw new PlatformNotSupportedException("io_uring is not available here (Linux 6.1 or later, kernel.io_uring_disabled = 0)");
+        }
 
         var control = new BenchControl();
         var loops = new BenchLoop[Math.Min(options.Threads, options.Connections)];
@@ -62,7 +69,7 @@ internal static class LoadGenerator
 
         for (var i = 0; i < loops.Length; i++)
         {
-            var loop = loops[i] = new BenchLoop(options with { Threads = loops.Length }, control, target, sources, i);
+            var loop = loops[i] = new BenchLoop(options with { Threads = loops.Length, Io = io }, control, target, sources, i);
             loop.MarkStart(start);
             var index = i;
             threads[i] = new Thread(() =>
@@ -175,6 +182,7 @@ internal static class LoadGenerator
             ClientCpuSeconds = cpu.TotalSeconds,
             ClientWallSeconds = wall.TotalSeconds,
             ClientGcCount = gcs,
+            Io = loops.Any(l => l.RanRing) ? BenchIo.Uring : BenchIo.Epoll,
         };
     }
 

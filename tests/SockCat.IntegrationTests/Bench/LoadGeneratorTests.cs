@@ -11,14 +11,27 @@ public sealed class LoadGeneratorTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    private static BenchOptions Options(BenchMode mode, string url, int connections) => new()
+    // The I/O engines every pingpong and stream test runs over: the io_uring driver and the epoll loop it falls back to.
+    public static TheoryData<string> Engines => ["uring", "epoll"];
+
+    private static BenchIo Engine(string name) => name == "uring" ? BenchIo.Uring : BenchIo.Epoll;
+
+    private static BenchOptions Options(BenchMode mode, string url, int connections, string? engine = null) => new()
     {
         Mode = mode,
         Url = EndpointUrl.Parse(url),
         Connections = connections,
         WarmupSeconds = 0,
         ConnectTimeoutSeconds = 5,
+        Io = engine is null ? null : Engine(engine),
     };
+
+    [Fact]
+    public void UringRing_ThisMachine_IsAvailable()
+    {
+        // The uring rows below would silently test epoll twice on a kernel without io_uring; this machine has it.
+        Assert.True(UringRing.IsAvailable);
+    }
 
     private static Task<BenchResult> RunAsync(BenchOptions options)
     {
@@ -26,12 +39,13 @@ public sealed class LoadGeneratorTests
         return LoadGenerator.RunAsync(options, null, cts.Token).WaitAsync(Bound);
     }
 
-    [Fact]
-    public async Task PingPong_MessageCount_EveryMessageEchoedAndTimed()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_MessageCount_EveryMessageEchoedAndTimed(string engine)
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4) with { MessageCount = 250 });
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4, engine) with { MessageCount = 250 });
 
         Assert.Equal(0, result.Errors.Total);
         Assert.Equal(4, result.Connected);
@@ -40,14 +54,16 @@ public sealed class LoadGeneratorTests
         Assert.Equal(4 * 250, result.Latency.Count);
         Assert.True(result.Latency.Percentile(50) > 0);
         Assert.True(result.Succeeded);
+        Assert.Equal(Engine(engine), result.Io);
     }
 
-    [Fact]
-    public async Task PingPong_WindowAndOddSize_CountsEveryMessage()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_WindowAndOddSize_CountsEveryMessage(string engine)
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 3) with
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 3, engine) with
         {
             MessageCount = 300,
             Window = 8,
@@ -57,14 +73,16 @@ public sealed class LoadGeneratorTests
         Assert.Equal(0, result.Errors.Total);
         Assert.Equal(3 * 300, result.Messages);
         Assert.Equal(3 * 300 * 1000, result.Bytes);
+        Assert.Equal(Engine(engine), result.Io);
     }
 
-    [Fact]
-    public async Task PingPong_Duration_RunsForItAndStopsCleanly()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_Duration_RunsForItAndStopsCleanly(string engine)
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
 
         Assert.Equal(0, result.Errors.Total);
         Assert.InRange(result.Seconds, 0.45, 5);
@@ -72,38 +90,75 @@ public sealed class LoadGeneratorTests
         Assert.True(result.MessagesPerSecond > 0);
     }
 
-    [Fact]
-    public async Task Stream_MessageCount_VerifiesEveryByte()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Stream_MessageCount_VerifiesEveryByte(string engine)
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 2) with { MessageCount = 1000, MessageSize = 1024 });
+        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { MessageCount = 1000, MessageSize = 1024 });
 
         Assert.Equal(0, result.Errors.Total);
         Assert.Equal(2L * 1000 * 1024, result.Bytes);
+        Assert.Equal(Engine(engine), result.Io);
     }
 
-    [Fact]
-    public async Task Stream_ServerFlipsOneByte_ReportsAVerifyError()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Stream_ServerFlipsOneByte_ReportsAVerifyError(string engine)
     {
         await using var server = new TestEchoServer(corruptAt: 70_000);
 
-        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 1) with { MessageCount = 200, MessageSize = 1024 });
+        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 1, engine) with { MessageCount = 200, MessageSize = 1024 });
 
         Assert.Equal(1, result.Errors.Verify);
         Assert.Contains("70000", result.Errors.First);
         Assert.False(result.Succeeded);
     }
 
-    [Fact]
-    public async Task PingPong_ServerFlipsOneByte_ReportsAVerifyError()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_ServerFlipsOneByte_ReportsAVerifyError(string engine)
     {
         await using var server = new TestEchoServer(corruptAt: 3 * 32 + 5);
 
-        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2) with { MessageCount = 20 });
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { MessageCount = 20 });
 
         Assert.Equal(2, result.Errors.Verify);
         Assert.Equal(2 * 3, result.Messages);
+        Assert.Contains("differs", result.Errors.First);
+        Assert.Equal(Engine(engine), result.Io);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_ServerClosesMidRun_ReportsClosedErrors(string engine)
+    {
+        await using var server = new TestEchoServer(closeAfter: 10 * 32);
+
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { MessageCount = 100 });
+
+        Assert.Equal(2, result.Errors.Closed);
+        Assert.Equal(0, result.Errors.Verify);
+        Assert.Equal(2 * 10, result.Messages);
+        Assert.Matches("closed|failed", result.Errors.First);
+        Assert.False(result.Succeeded);
+        Assert.Equal(Engine(engine), result.Io);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Stream_ServerClosesMidRun_ReportsClosedErrors(string engine)
+    {
+        await using var server = new TestEchoServer(closeAfter: 100_000);
+
+        var result = await RunAsync(Options(BenchMode.Stream, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { MessageCount = 1000, MessageSize = 1024 });
+
+        Assert.Equal(2, result.Errors.Closed);
+        Assert.Equal(0, result.Errors.Verify);
+        // The server may reset rather than close (input it never read), dropping the last echo it sent.
+        Assert.InRange(result.Bytes, 1, 2 * 100_000);
+        Assert.False(result.Succeeded);
     }
 
     [Fact]
@@ -143,12 +198,13 @@ public sealed class LoadGeneratorTests
         Assert.Contains("refused", result.Errors.First, StringComparison.OrdinalIgnoreCase);
     }
 
-    [Fact]
-    public async Task PingPong_TwoSourceAddresses_ConnectionsComeFromBoth()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_TwoSourceAddresses_ConnectionsComeFromBoth(string engine)
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4) with
+        var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 4, engine) with
         {
             MessageCount = 10,
             Sources = [IPAddress.Parse("127.0.0.1"), IPAddress.Parse("127.0.0.2")],
@@ -159,18 +215,20 @@ public sealed class LoadGeneratorTests
         Assert.Equal(2, server.Peers.Count(a => a.Equals(IPAddress.Parse("127.0.0.2"))));
     }
 
-    [Fact]
-    public async Task PingPong_UnixSocket_Works()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task PingPong_UnixSocket_Works(string engine)
     {
         var path = Path.Combine(Path.GetTempPath(), $"sockcat-bench-{Guid.NewGuid():N}.sock");
         try
         {
             await using var server = new TestEchoServer(bindTo: new UnixDomainSocketEndPoint(path));
 
-            var result = await RunAsync(Options(BenchMode.PingPong, $"unix://{path}", 3) with { MessageCount = 100 });
+            var result = await RunAsync(Options(BenchMode.PingPong, $"unix://{path}", 3, engine) with { MessageCount = 100 });
 
             Assert.Equal(0, result.Errors.Total);
             Assert.Equal(300, result.Messages);
+            Assert.Equal(Engine(engine), result.Io);
         }
         finally
         {
@@ -178,8 +236,9 @@ public sealed class LoadGeneratorTests
         }
     }
 
-    [Fact]
-    public async Task Cli_Json_PrintsOneParsableObject()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Cli_Json_PrintsOneParsableObject(string engine)
     {
         await using var server = new TestEchoServer();
         var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
@@ -187,7 +246,7 @@ public sealed class LoadGeneratorTests
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            ArgumentList = { cli, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json" },
+            ArgumentList = { cli, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json", "--io", engine },
         };
         using var process = Process.Start(psi)!;
         using var cts = new CancellationTokenSource(Bound);
@@ -209,14 +268,16 @@ public sealed class LoadGeneratorTests
         using var json = JsonDocument.Parse(await stdout);
         var root = json.RootElement;
         Assert.Equal("pingpong", root.GetProperty("mode").GetString());
+        Assert.Equal(engine, root.GetProperty("io").GetString());
         Assert.Equal(100, root.GetProperty("messages").GetInt64());
         Assert.Equal(0, root.GetProperty("errors").GetProperty("total").GetInt64());
         Assert.True(root.GetProperty("ok").GetBoolean());
         Assert.True(root.GetProperty("latencyUs").GetProperty("p99").GetDouble() > 0);
     }
 
-    [Fact]
-    public async Task Cli_ServerCorrupts_ExitsNonZeroWithOneLine()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Cli_ServerCorrupts_ExitsNonZeroWithOneLine(string engine)
     {
         await using var server = new TestEchoServer(corruptAt: 10);
         var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
@@ -224,7 +285,7 @@ public sealed class LoadGeneratorTests
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            ArgumentList = { cli, "bench", "stream", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--json", "--no-progress" },
+            ArgumentList = { cli, "bench", "stream", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--json", "--no-progress", "--io", engine },
         };
         using var process = Process.Start(psi)!;
         using var cts = new CancellationTokenSource(Bound);

@@ -6,7 +6,8 @@ namespace SockCat.IntegrationTests.Bench;
 
 /// <summary>
 /// A tiny echo server on loopback port 0 for the load generator's tests: a blocking thread per connection. With
-/// <c>corruptAt</c> it flips one byte at that position of every connection's stream, so verification must fail.
+/// <c>corruptAt</c> it flips one byte at that position of every connection's stream, so verification must fail; with
+/// <c>closeAfter</c> it closes every connection once it has echoed that many bytes.
 /// </summary>
 /// <remarks>
 /// Dedicated threads rather than tasks: the test assemblies run side by side on two cores, and a starved thread
@@ -17,12 +18,14 @@ internal sealed class TestEchoServer : IAsyncDisposable
     private readonly Socket _listener;
     private readonly Thread _accepting;
     private readonly long _corruptAt;
+    private readonly long _closeAfter;
     private readonly ConcurrentBag<Socket> _clients = [];
     private readonly ConcurrentBag<Thread> _threads = [];
 
-    public TestEchoServer(long corruptAt = -1, EndPoint? bindTo = null)
+    public TestEchoServer(long corruptAt = -1, EndPoint? bindTo = null, long closeAfter = long.MaxValue)
     {
         _corruptAt = corruptAt;
+        _closeAfter = closeAfter;
         bindTo ??= new IPEndPoint(IPAddress.Loopback, 0);
         _listener = new Socket(bindTo.AddressFamily, SocketType.Stream, bindTo is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
         _listener.Bind(bindTo);
@@ -77,8 +80,13 @@ internal sealed class TestEchoServer : IAsyncDisposable
                     buffer[_corruptAt - position] ^= 0x01;
                 }
 
+                var echo = (int)Math.Min(n, _closeAfter - position);
                 position += n;
-                client.Send(buffer.AsSpan(0, n));
+                client.Send(buffer.AsSpan(0, echo));
+                if (position >= _closeAfter)
+                {
+                    break;
+                }
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
