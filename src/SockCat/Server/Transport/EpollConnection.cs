@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SockCat.Endpoints;
 
@@ -49,7 +50,7 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
     public bool IsClosed => (_flags & FlagClosed) != 0;
 
-    public override int PendingOutputBytes => _output.Length + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength : 0);
+    public override int PendingOutputBytes => _output.Length + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength + _loop.DirectLength : 0);
 
     private int MaxOutput => _loop.Server.Options.MaxOutputQueueBytes;
 
@@ -399,23 +400,47 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
     private void FlushScratch()
     {
-        var length = _loop.ScratchLength;
-        if (length == 0)
+        byte* from;
+        int length;
+        if (_loop.DirectLength != 0)
         {
-            return;
+            from = _loop.Direct;
+            length = _loop.DirectLength;
+            _loop.DirectLength = 0;
+        }
+        else
+        {
+            from = _loop.ScratchPointer;
+            length = _loop.ScratchLength;
+            _loop.ScratchLength = 0;
+            if (length == 0)
+            {
+                return;
+            }
         }
 
-        _loop.ScratchLength = 0;
         if (!_output.IsEmpty)
         {
-            _output.Append(_loop.Scratch.AsSpan(0, length));
+            _output.Append(new ReadOnlySpan<byte>(from, length));
             return;
         }
 
-        var sent = SendRaw(_loop.ScratchPointer, length);
+        var sent = SendRaw(from, length);
         if (sent >= 0 && sent < length)
         {
-            _output.Append(_loop.Scratch.AsSpan(sent, length - sent));
+            _output.Append(new ReadOnlySpan<byte>(from + sent, length - sent));
+        }
+    }
+
+    /// <summary>Copies a pending direct write into the scratch buffer, so that more output can follow it there.</summary>
+    private void MaterializeDirect()
+    {
+        var length = _loop.DirectLength;
+        if (length != 0)
+        {
+            _loop.DirectLength = 0;
+            new ReadOnlySpan<byte>(_loop.Direct, length).CopyTo(new Span<byte>(_loop.ScratchPointer, length));
+            _loop.ScratchLength = length;
         }
     }
 
@@ -476,6 +501,7 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
         if (_output.IsEmpty && ReferenceEquals(_loop.ScratchOwner, this))
         {
+            MaterializeDirect();
             if (EpollLoop.BufferSize - _loop.ScratchLength >= need)
             {
                 _writeTarget = TargetScratch;
@@ -532,14 +558,30 @@ internal sealed unsafe class EpollConnection : ServerConnection
     public override void Write(ReadOnlySpan<byte> data)
     {
         // The echo's case, once per message: inside a call, nothing queued, no close pending, and the bytes fit the
-        // scratch buffer. Copy straight in, skipping GetMemory's Memory<byte> and its checks.
+        // scratch buffer. Skip GetMemory's Memory<byte> and its checks.
         var scratchLength = _loop.ScratchLength;
         if (ReferenceEquals(_loop.ScratchOwner, this) && _output.IsEmpty && (uint)data.Length <= (uint)(EpollLoop.BufferSize - scratchLength)
             && (_flags & (FlagClosed | FlagShutdownRequested | FlagSendShut)) == 0 && _abortReason is null && _errorReason is null)
         {
-            data.CopyTo(new Span<byte>(_loop.ScratchPointer + scratchLength, data.Length));
-            _loop.ScratchLength = scratchLength + data.Length;
-            return;
+            // The first output of a call that lies in the receive buffer (an echo of what was just read) is sent from
+            // there, as the C loop does: a 64 KiB copy per message was 4.7% of the server's samples when streaming.
+            var at = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(data));
+            if (scratchLength == 0 && _loop.DirectLength == 0 && at >= _loop.ReceivePointer
+                && at + data.Length <= _loop.ReceivePointer + EpollLoop.BufferSize)
+            {
+                _loop.Direct = at;
+                _loop.DirectLength = data.Length;
+                return;
+            }
+
+            MaterializeDirect();
+            scratchLength = _loop.ScratchLength;
+            if ((uint)data.Length <= (uint)(EpollLoop.BufferSize - scratchLength))
+            {
+                data.CopyTo(new Span<byte>(_loop.ScratchPointer + scratchLength, data.Length));
+                _loop.ScratchLength = scratchLength + data.Length;
+                return;
+            }
         }
 
         while (!data.IsEmpty)

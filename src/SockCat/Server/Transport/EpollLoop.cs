@@ -101,6 +101,15 @@ internal sealed unsafe class EpollLoop
     /// <summary>The connection whose protocol call is running; only it may write into the scratch buffer.</summary>
     public EpollConnection? ScratchOwner;
 
+    /// <summary>
+    /// Output <see cref="ScratchOwner"/> wrote straight out of <see cref="ReceiveBuffer"/> (an echo), sent from there
+    /// when the call returns instead of being copied: the receive buffer is not read into again before that.
+    /// </summary>
+    public byte* Direct;
+
+    /// <summary>The length at <see cref="Direct"/>; 0 when there is none. Never set while <see cref="ScratchLength"/> is not 0.</summary>
+    public int DirectLength;
+
     /// <summary>Where writes go once a connection is closing or over its bound: read by nobody.</summary>
     public byte[] Discard { get; }
 
