@@ -89,12 +89,6 @@ internal static class BenchCommand
                 return ExitCodes.Usage;
             }
 
-            if (options.Io == BenchIo.Uring && !UringRing.IsAvailable)
-            {
-                error.WriteLine("sockcat: io_uring is not available on this system (it needs Linux 6.1 or later and kernel.io_uring_disabled = 0); use --io epoll");
-                return ExitCodes.Usage;
-            }
-
             var fileLimit = LoadGenerator.RaiseFileLimit();
             if (fileLimit != 0 && (ulong)options.Connections + 32 > fileLimit)
             {
@@ -112,6 +106,11 @@ internal static class BenchCommand
             {
                 error.WriteLine($"sockcat: cannot resolve {options.Url.Host}: {e.Message}; use an IP address or a known host name");
                 return ExitCodes.ConnectFailed;
+            }
+            catch (PlatformNotSupportedException e)
+            {
+                error.WriteLine($"sockcat: {e.Message}");
+                return ExitCodes.Usage;
             }
 
             if (progress is not null && IsTerminal(error))

@@ -24,6 +24,7 @@ internal static class LoadGenerator
 
     /// <exception cref="ArgumentException">The options are not valid (<see cref="BenchOptions.Validate"/>).</exception>
     /// <exception cref="SocketException">The target's host name does not resolve.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not Linux on x86-64, or io_uring asked for where the kernel has none.</exception>
     public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchProgress>? progress, CancellationToken cancellationToken)
     {
         if (!LinuxSockets.IsSupported)
@@ -49,7 +50,7 @@ internal static class LoadGenerator
         var io = options.Io ?? (options.Mode == BenchMode.PingPong && UringRing.IsAvailable ? BenchIo.Uring : BenchIo.Epoll);
         if (io == BenchIo.Uring && !UringRing.IsAvailable)
         {
-            throw new PlatformNotSupportedException("io_uring is not available here (Linux 6.1 or later, kernel.io_uring_disabled = 0)");
+            throw new PlatformNotSupportedException("io_uring is not available on this system (it needs Linux 6.1 or later and kernel.io_uring_disabled = 0); use --io epoll");
         }
 
         var control = new BenchControl();
