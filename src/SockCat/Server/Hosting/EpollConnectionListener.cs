@@ -25,8 +25,11 @@ internal sealed class EpollConnectionListener : IConnectionListener
     private readonly CancellationTokenSource _endDrain = new();
     private readonly SockCatServer _inner;
 
-    public EpollConnectionListener(ServerOptions options)
+    private readonly ArrivalOrderGate? _arrivals;
+
+    public EpollConnectionListener(ServerOptions options, ArrivalOrderGate? arrivals = null)
     {
+        _arrivals = arrivals;
         var bound = options.MaxOutputQueueBytes;
         OutputBound = bound;
         // The output pipe holds what Kestrel's side wrote and the loop has not taken: the outbound bound, as the socket
@@ -78,6 +81,12 @@ internal sealed class EpollConnectionListener : IConnectionListener
         {
             if (_accepted.Reader.TryRead(out var connection))
             {
+                if (_arrivals is not null)
+                {
+                    // Kestrel's accept loop calls this in turn; from here on each connection's pipeline runs on its own.
+                    connection.Items[KestrelTransport.ArrivalKey] = _arrivals.Take();
+                }
+
                 return connection;
             }
         }

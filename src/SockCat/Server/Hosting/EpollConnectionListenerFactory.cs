@@ -11,7 +11,8 @@ namespace SockCat.Server.Hosting;
 /// (admission, <see cref="ProtocolConnectionHandler"/>) runs over pipes fed by that loop. tls endpoints are left to the
 /// socket transport registered beside it (<see cref="CanBind"/> says no to them), as on <see cref="ServerTransport.Kestrel"/>.
 /// </summary>
-internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func<EndPoint, EndpointUrl?> urlOf)
+/// <remarks>With <c>arrivals</c> (--single), each accepted connection is numbered in order of arrival for the gate.</remarks>
+internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func<EndPoint, EndpointUrl?> urlOf, ArrivalOrderGate? arrivals = null)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector, IAsyncDisposable
 {
     private readonly List<EpollConnectionListener> _listeners = [];
@@ -22,7 +23,7 @@ internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var url = urlOf(endpoint) ?? throw new NotSupportedException($"{endpoint} is not one of this server's tcp or unix endpoints.");
-        var listener = new EpollConnectionListener(options);
+        var listener = new EpollConnectionListener(options, arrivals);
         await listener.BindAsync(url, endpoint, cancellationToken).ConfigureAwait(false);
         lock (_listeners)
         {

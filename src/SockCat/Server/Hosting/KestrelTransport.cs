@@ -28,9 +28,11 @@ internal sealed class KestrelTransport
 
     private readonly SockCatServer _server;
     private readonly CancellationTokenSource _stopGrace = new();
+    internal const string ArrivalKey = "sockcat.arrival";
+
     // --single on Kestrel: connections are accepted (Kestrel has no pause) but wait here, in arrival order, before any
     // byte is read; to their clients that looks as the epoll loop's backlog does.
-    private readonly SemaphoreSlim _single = new(1, 1);
+    private readonly ArrivalOrderGate _single = new();
     private WebApplication? _app;
     private EpollConnectionListenerFactory? _epollFactory;
     private Task? _stopping;
@@ -61,7 +63,8 @@ internal sealed class KestrelTransport
         if (options.Transport == ServerTransport.KestrelEpoll)
         {
             // Registered after the socket transport, so Kestrel asks it first; it declines tls endpoints, which stay on sockets.
-            _epollFactory = new EpollConnectionListenerFactory(options, endPoint => endPoints.GetValueOrDefault(endPoint.ToString()!));
+            _epollFactory = new EpollConnectionListenerFactory(
+                options, endPoint => endPoints.GetValueOrDefault(endPoint.ToString()!), options.SingleClient ? _single : null);
             builder.Services.AddSingleton<IConnectionListenerFactory>(_epollFactory);
         }
 
@@ -148,12 +151,16 @@ internal sealed class KestrelTransport
     {
         if (_server.Options.SingleClient)
         {
+            // The epoll listener numbered it at accept; Kestrel's socket listener gives no such hook, so a connection
+            // from it is numbered here, on reaching the pipeline.
+            var ticket = context.Items.TryGetValue(ArrivalKey, out var taken) && taken is long t ? t : _single.Take();
             try
             {
-                await _single.WaitAsync(context.ConnectionClosed).ConfigureAwait(false);
+                await _single.WaitTurnAsync(ticket, context.ConnectionClosed).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
+                _single.Leave(ticket);
                 return;
             }
 
@@ -163,7 +170,7 @@ internal sealed class KestrelTransport
             }
             finally
             {
-                _single.Release();
+                _single.Leave(ticket);
             }
 
             return;
