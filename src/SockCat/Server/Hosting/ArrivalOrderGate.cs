@@ -4,7 +4,8 @@ namespace SockCat.Server.Hosting;
 /// `--single` on Kestrel: one connection served at a time, in order of arrival. Kestrel accepts every connection and
 /// runs each one's pipeline on the thread pool, so the order in which pipelines reach the gate is not the order of
 /// arrival (two back-to-back accepts can start in either order). A connection therefore takes a ticket where the order
-/// is still known — at accept, for the epoll loop's listener — and the gate lets tickets through in number order,
+/// is still known — at accept, in the listener (<see cref="EpollConnectionListener"/>,
+/// <see cref="ArrivalNumberingListenerFactory"/>) — and the gate lets tickets through in number order,
 /// skipping those whose connection left before its turn.
 /// </summary>
 internal sealed class ArrivalOrderGate

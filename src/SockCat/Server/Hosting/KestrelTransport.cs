@@ -60,6 +60,13 @@ internal sealed class KestrelTransport
             socketOptions.CreateBoundListenSocket = endPoint =>
                 ListenSockets.CreateBound(endPoints.GetValueOrDefault(endPoint.ToString()!) ?? urls[0], endPoint);
         });
+        if (options.SingleClient)
+        {
+            // Kestrel asks the last registered factory first: this one stands in for the socket transport.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(services => new ArrivalNumberingListenerFactory(
+                ActivatorUtilities.CreateInstance<SocketTransportFactory>(services), _single));
+        }
+
         if (options.Transport == ServerTransport.KestrelEpoll)
         {
             // Registered after the socket transport, so Kestrel asks it first; it declines tls endpoints, which stay on sockets.
@@ -151,9 +158,8 @@ internal sealed class KestrelTransport
     {
         if (_server.Options.SingleClient)
         {
-            // The epoll listener numbered it at accept; Kestrel's socket listener gives no such hook, so a connection
-            // from it is numbered here, on reaching the pipeline.
-            var ticket = context.Items.TryGetValue(ArrivalKey, out var taken) && taken is long t ? t : _single.Take();
+            // Numbered at accept by whichever listener took it (ArrivalNumberingListenerFactory, EpollConnectionListener).
+            var ticket = (long)context.Items[ArrivalKey]!;
             try
             {
                 await _single.WaitTurnAsync(ticket, context.ConnectionClosed).ConfigureAwait(false);
