@@ -22,6 +22,6 @@ public static class TransportMatrix
     /// <summary>Transports whose peers have IP addresses (for accept filters).</summary>
     public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp];
 
-    /// <summary>Plain-text transports (a refusal line can be read without a TLS session).</summary>
+    /// <summary>Plain-text transports (under --single a waiting TLS client cannot even finish its handshake).</summary>
     public static TheoryData<TestTransport> Plain => [TestTransport.EpollTcp, TestTransport.EpollUnix, TestTransport.KestrelTcp, TestTransport.KestrelUnix, TestTransport.KestrelEpollTcp, TestTransport.KestrelEpollUnix];
 }

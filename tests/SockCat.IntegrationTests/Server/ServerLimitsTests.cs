@@ -47,7 +47,7 @@ public sealed class ServerLimitsTests
     }
 
     [Theory]
-    [MemberData(nameof(TransportMatrix.Plain), MemberType = typeof(TransportMatrix))]
+    [MemberData(nameof(TransportMatrix.All), MemberType = typeof(TransportMatrix))]
     public async Task MaxConnections_OneOverTheLimit_ToldWhyAndClosed(TestTransport transport)
     {
         await using var server = await LoopbackServer.StartAsync(transport, _ => EchoProtocol.Instance, o => o.MaxConnections = 2);

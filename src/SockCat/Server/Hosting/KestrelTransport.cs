@@ -25,6 +25,7 @@ internal sealed class KestrelTransport
 {
     internal const string CountKey = "sockcat.count";
     internal const string ConnectionKey = "sockcat.connection";
+    internal const string FullKey = "sockcat.full";
 
     private readonly SockCatServer _server;
     private readonly CancellationTokenSource _stopGrace = new();
@@ -193,12 +194,14 @@ internal sealed class KestrelTransport
             case Admission.Denied:
                 context.Abort();
                 return;
+            case Admission.Full when url.Scheme == EndpointScheme.Tls:
+                // The line must reach the client inside TLS, so the handshake goes ahead (bounded by its timeout) and the
+                // handler, seeing this mark, writes the line instead of serving. No place was reserved.
+                context.Items[FullKey] = true;
+                await next(context).ConfigureAwait(false);
+                return;
             case Admission.Full:
-                if (url.Scheme != EndpointScheme.Tls)
-                {
-                    await context.Transport.Output.WriteAsync(_server.ServerFullMessage).ConfigureAwait(false);
-                }
-
+                await context.Transport.Output.WriteAsync(_server.ServerFullMessage).ConfigureAwait(false);
                 return;
         }
 

@@ -18,6 +18,12 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
 
     public override async Task OnConnectedAsync(ConnectionContext context)
     {
+        if (context.Items.ContainsKey(KestrelTransport.FullKey))
+        {
+            await context.Transport.Output.WriteAsync(server.ServerFullMessage).ConfigureAwait(false);
+            return;
+        }
+
         var count = (int)context.Items[KestrelTransport.CountKey]!;
         var connection = new KestrelConnection(context, server, server.Registry.NextId(), Listener);
         context.Items[KestrelTransport.ConnectionKey] = connection;
