@@ -105,4 +105,11 @@ public sealed class ServerOptions
     /// closing them. Defaults to 5 seconds.
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Asked by the epoll loop before each accept: while false, new connections stay in the kernel's backlog and the
+    /// loop asks again a few milliseconds later. For a consumer that takes accepted connections at its own pace
+    /// (Kestrel's accept loop over <c>EpollConnectionListener</c>), so a burst waits rather than being reset.
+    /// </summary>
+    internal Func<bool>? AcceptGate { get; set; }
 }

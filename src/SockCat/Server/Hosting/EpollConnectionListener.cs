@@ -15,8 +15,9 @@ namespace SockCat.Server.Hosting;
 /// </summary>
 internal sealed class EpollConnectionListener : IConnectionListener
 {
-    // Accepted connections Kestrel has not taken yet. Kestrel's accept loop takes them as they come, so this only fills if
-    // it stalls; then a new connection is closed at once rather than held in an unbounded queue.
+    // Accepted connections Kestrel has not taken yet. Kestrel's accept loop takes them one at a time and can fall behind a
+    // burst (at 19,000 connects a full queue reset 188 of them), so the loops stop accepting at half of it and the rest
+    // of the burst waits in the kernel's backlog; the other half is room for the batches loops had already begun.
     private const int AcceptQueueCapacity = 1024;
 
     private readonly Channel<EpollBridgeConnection> _accepted = Channel.CreateBounded<EpollBridgeConnection>(
@@ -54,6 +55,7 @@ internal sealed class EpollConnectionListener : IConnectionListener
             // The bridge consumes all input; the limit is kept by the outer server's handler.
             MaxInputBufferBytes = options.MaxInputBufferBytes,
             ListenBacklog = options.ListenBacklog,
+            AcceptGate = () => _accepted.Reader.Count < AcceptQueueCapacity / 2,
         });
     }
 

@@ -21,6 +21,9 @@ internal sealed unsafe class EpollLoop
     // 15,000-connect burst while the others sleep (the listener stays readable, so the next wait comes back at once).
     private const int AcceptBatch = 64;
     private const int OutOfFilesPauseMs = 100;
+
+    // How soon a loop asks ServerOptions.AcceptGate again after it said no.
+    private const int AcceptGatePauseMs = 5;
     private const ulong KindWake = 0;
     private const ulong KindListener = 1;
 
@@ -32,6 +35,7 @@ internal sealed unsafe class EpollLoop
     private readonly long _idleMs;
     private readonly int _sweepMs;
     private readonly bool _single;
+    private readonly Func<bool>? _acceptGate;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _acceptingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,6 +57,7 @@ internal sealed unsafe class EpollLoop
         Index = index;
         _listeners = listeners;
         _single = server.Options.SingleClient;
+        _acceptGate = server.Options.AcceptGate;
         _idleMs = server.Options.IdleTimeout is { } idle ? Math.Max(1, (long)idle.TotalMilliseconds) : 0;
         _sweepMs = (int)Math.Clamp(_idleMs / 4, 10, 1000);
 
@@ -318,6 +323,13 @@ internal sealed unsafe class EpollLoop
             {
                 // The seed's first server: the next client waits in the backlog until this one leaves.
                 SetAccepting(false);
+                return;
+            }
+
+            if (_acceptGate is not null && !_acceptGate())
+            {
+                SetAccepting(false);
+                _acceptResumeAt = Now + AcceptGatePauseMs;
                 return;
             }
 
