@@ -84,7 +84,7 @@ for ((r = 1; r <= reps; r++)); do
       wait "$cpid"
       json=$(cat "$tmp/out.json")
       v=$(jq -r "if .ok then $field else empty end" <<<"$json" 2>/dev/null | head -1)
-      cores=$(echo "($k1 - $k0) / $hz / ($t1 - $t0)" | bc -l); [[ -n ${DEBUG:-} ]] && echo "ticks $k0 $k1 t $t0 $t1 pid $pid" >&2
+      cores=$(echo "($k1 - $k0) / $hz / ($t1 - $t0)" | bc -l)
       ccores=$(jq -r 'if .clientWallSeconds > 0 then .clientCpuSeconds / .clientWallSeconds else 0 end' <<<"$json" 2>/dev/null)
       kids=$(descendants $pid)
       kill "$pid" $kids 2>/dev/null; wait "$pid" 2>/dev/null
