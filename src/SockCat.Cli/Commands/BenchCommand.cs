@@ -15,6 +15,7 @@ internal static class BenchCommand
         var bench = new Command("bench", """
             Load generator for echo servers: round trips, throughput and connection capacity, every echoed byte verified.
             Run it against `sockcat serve echo` or any echo server (bench/run-echo.sh compares SockCat with its peers).
+            tls:// (pingpong and stream) runs on SslStream and accepts any certificate: it is for loopback test servers.
             """);
         bench.Subcommands.Add(CreateMode("pingpong", BenchMode.PingPong,
             "Each connection sends a message and waits for its echo (--window in flight): msgs/s and p50/p99/p99.9 latency."));
@@ -28,7 +29,7 @@ internal static class BenchCommand
 
     private sealed class Options
     {
-        public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port or unix:///path.sock" };
+        public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port, unix:///path.sock or tls://host:port (pingpong, stream)" };
         public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000)" };
         public readonly Option<int> Size = new("--size", "-s") { Description = "Message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };
         public readonly Option<double?> Duration = new("--duration", "-d") { Description = "Seconds to measure (default 10 unless --count is given)" };
@@ -52,9 +53,10 @@ internal static class BenchCommand
         {
             var option = new Option<string?>("--io")
             {
-                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it) or epoll (stream's default)",
+                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it), epoll (stream's default),"
+                    + " tls (SslStream; tls://'s only driver) or async (the same driver without TLS, to compare)",
             };
-            option.AcceptOnlyFromAmong("epoll", "uring");
+            option.AcceptOnlyFromAmong("epoll", "uring", "async", "tls");
             return option;
         }
 
@@ -207,6 +209,8 @@ internal static class BenchCommand
             {
                 "epoll" => BenchIo.Epoll,
                 "uring" => BenchIo.Uring,
+                "async" => BenchIo.Async,
+                "tls" => BenchIo.Tls,
                 _ => null,
             },
         };
@@ -288,7 +292,13 @@ internal static class BenchCommand
         table.AddRow("errors", r.Errors.Total == 0
             ? "0"
             : Markup.Escape(F($"{r.Errors.Total} (connect {r.Errors.Connect}, closed {r.Errors.Closed}, verify {r.Errors.Verify}, timeout {r.Errors.Timeout}); first: {r.Errors.First}")));
-        table.AddRow("io", r.Io == BenchIo.Uring ? "io_uring" : "epoll");
+        table.AddRow("io", r.Io switch
+        {
+            BenchIo.Uring => "io_uring",
+            BenchIo.Async => "async (.NET sockets)",
+            BenchIo.Tls => Markup.Escape($"tls (SslStream, {r.TlsProtocol ?? "no handshake"} {r.TlsCipher})".TrimEnd()),
+            _ => "epoll",
+        });
         table.AddRow("client cpu", F($"{r.ClientCpuSeconds:0.00} s of {r.ClientWallSeconds:0.00} s wall, {r.ClientGcCount} GCs"));
         console.Write(table);
     }

@@ -46,10 +46,13 @@ internal sealed record BenchOptions
     /// <summary>Conns mode: the server's process, whose resident memory (with its children's) is read before and after.</summary>
     public int? ServerPid { get; init; }
 
-    /// <summary>The I/O engine of pingpong and stream; null picks io_uring for pingpong where the kernel offers it, else epoll.</summary>
+    /// <summary>
+    /// The I/O engine of pingpong and stream; null picks <see cref="BenchIo.Tls"/> for tls://, io_uring for pingpong
+    /// where the kernel offers it, else epoll.
+    /// </summary>
     public BenchIo? Io { get; init; }
 
-    /// <summary>Epoll loop threads of the client.</summary>
+    /// <summary>Epoll loop threads of the client (the async and tls drivers run on the thread pool and ignore it).</summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Seconds the run waits at the end for echoes still in flight before counting them as errors.</summary>
@@ -60,14 +63,29 @@ internal sealed record BenchOptions
     /// <summary>Null when the options can run; otherwise the one-line reason and what to do.</summary>
     public string? Validate()
     {
-        if (Url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix))
+        if (Url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
         {
-            return $"bench speaks tcp:// and unix:// only, not {EndpointUrl.SchemeName(Url.Scheme)}://; use e.g. tcp://127.0.0.1:4444";
+            return $"bench speaks tcp://, unix:// and tls:// only, not {EndpointUrl.SchemeName(Url.Scheme)}://; use e.g. tcp://127.0.0.1:4444";
         }
 
-        if (Url.Scheme == EndpointScheme.Tcp && Url.Port == 0)
+        if (Url.Scheme is EndpointScheme.Tcp or EndpointScheme.Tls && Url.Port == 0)
         {
-            return "bench needs the server's port; give it, e.g. tcp://127.0.0.1:4444";
+            return $"bench needs the server's port; give it, e.g. {EndpointUrl.SchemeName(Url.Scheme)}://127.0.0.1:4444";
+        }
+
+        if (Mode == BenchMode.Conns && (Url.Scheme == EndpointScheme.Tls || Io is BenchIo.Async or BenchIo.Tls))
+        {
+            return "bench conns runs on the epoll loop over tcp:// and unix:// only; measure tls:// with pingpong or stream";
+        }
+
+        if (Url.Scheme == EndpointScheme.Tls && Io is BenchIo.Epoll or BenchIo.Uring or BenchIo.Async)
+        {
+            return "tls:// runs on the load generator's SslStream driver; leave out --io (or give --io tls)";
+        }
+
+        if (Url.Scheme != EndpointScheme.Tls && Io == BenchIo.Tls)
+        {
+            return "--io tls needs a tls:// URL; for the same driver without TLS use --io async";
         }
 
         if (Connections < 1)

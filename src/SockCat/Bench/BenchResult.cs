@@ -51,8 +51,14 @@ internal sealed record BenchResult
 
     public int ClientGcCount { get; init; }
 
-    /// <summary>The I/O engine that carried the traffic: io_uring once a loop's connections were all open, else epoll.</summary>
+    /// <summary>The I/O engine that carried the traffic: io_uring once a loop's connections were all open, else epoll; async or tls for <see cref="TlsBenchDriver"/>.</summary>
     public BenchIo Io { get; init; }
+
+    /// <summary>tls://: the protocol version the first handshake negotiated (<c>TLSv1.3</c>); null otherwise.</summary>
+    public string? TlsProtocol { get; init; }
+
+    /// <summary>tls://: the cipher suite the first handshake negotiated (<c>TLS_AES_256_GCM_SHA384</c>); null otherwise.</summary>
+    public string? TlsCipher { get; init; }
 
     public bool Succeeded => Errors.Total == 0 && Connected == Options.Connections;
 
@@ -67,7 +73,9 @@ internal sealed record BenchResult
         w.WriteNumber("window", Options.Window);
         w.WriteNumber("inflight", Options.InFlightBytes);
         w.WriteNumber("threads", Options.Threads);
-        w.WriteString("io", Io == BenchIo.Uring ? "uring" : "epoll");
+        w.WriteString("io", Io.ToString().ToLowerInvariant());
+        w.WriteString("tlsProtocol", TlsProtocol);
+        w.WriteString("tlsCipher", TlsCipher);
         w.WriteNumber("sources", Options.Sources.Count);
         w.WriteNumber("warmupSeconds", Options.WarmupSeconds);
         w.WriteNumber("seconds", Math.Round(Seconds, 4));

@@ -12,7 +12,8 @@ internal readonly record struct BenchProgress(
 
 /// <summary>
 /// Runs one benchmark: starts the loop threads (<see cref="BenchLoop"/>), steps them through connect, warm-up,
-/// measure and drain (or, for conns, connect, check, hold, check), and merges what they measured.
+/// measure and drain (or, for conns, connect, check, hold, check), and merges what they measured. tls:// (and
+/// <c>--io async</c>) runs on <see cref="TlsBenchDriver"/> instead, through the same phases.
 /// </summary>
 internal static class LoadGenerator
 {
@@ -35,6 +36,12 @@ internal static class LoadGenerator
         if (options.Validate() is { } problem)
         {
             throw new ArgumentException(problem, nameof(options));
+        }
+
+        if (options.Url.Scheme == EndpointScheme.Tls || options.Io is BenchIo.Async or BenchIo.Tls)
+        {
+            RaiseFileLimit();
+            return await TlsBenchDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
         }
 
         var target = await ResolveAsync(options.Url, cancellationToken).ConfigureAwait(false);
