@@ -49,7 +49,7 @@ public sealed class BenchPatternTests
         => Assert.False(BenchPattern.Slice(0, 0, 32).SequenceEqual(BenchPattern.Slice(32, 0, 32)));
 
     [Theory]
-    [InlineData("udp://127.0.0.1:9", "tcp:// and unix://")]
+    [InlineData("udp://127.0.0.1:9", "tcp://, unix:// and tls://")]
     [InlineData("tcp://127.0.0.1:0", "port")]
     public void Validate_BadTarget_SaysWhy(string url, string expected)
     {
