@@ -241,31 +241,10 @@ public sealed class LoadGeneratorTests
     public async Task Cli_Json_PrintsOneParsableObject(string engine)
     {
         await using var server = new TestEchoServer();
-        var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
-        var psi = new ProcessStartInfo(SockCat.IntegrationTests.Seed.SeedPaths.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { cli, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json", "--io", engine },
-        };
-        using var process = Process.Start(psi)!;
-        using var cts = new CancellationTokenSource(Bound);
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(Bound, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json", "--io", engine);
 
-        Assert.True(process.ExitCode == 0, await stderr);
-        using var json = JsonDocument.Parse(await stdout);
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
         Assert.Equal("pingpong", root.GetProperty("mode").GetString());
         Assert.Equal(engine, root.GetProperty("io").GetString());
@@ -280,24 +259,13 @@ public sealed class LoadGeneratorTests
     public async Task Cli_ServerCorrupts_ExitsNonZeroWithOneLine(string engine)
     {
         await using var server = new TestEchoServer(corruptAt: 10);
-        var cli = SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli");
-        var psi = new ProcessStartInfo(SockCat.IntegrationTests.Seed.SeedPaths.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { cli, "bench", "stream", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--json", "--no-progress", "--io", engine },
-        };
-        using var process = Process.Start(psi)!;
-        using var cts = new CancellationTokenSource(Bound);
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        await process.WaitForExitAsync(cts.Token);
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(Bound, "bench", "stream", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--json", "--no-progress", "--io", engine);
 
-        Assert.Equal(1, process.ExitCode);
-        var error = (await stderr).Trim();
+        Assert.Equal(1, exit);
+        var error = stderr.Trim();
         Assert.StartsWith("sockcat: 1 errors", error);
         Assert.DoesNotContain("\n", error);
-        using var json = JsonDocument.Parse(await stdout);
+        using var json = JsonDocument.Parse(stdout);
         Assert.Equal(1, json.RootElement.GetProperty("errors").GetProperty("verify").GetInt64());
     }
 }

@@ -101,7 +101,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task Stream_PeerFlipsOneByte_ReportsAVerifyError()
     {
-        await using var server = new TlsTestEchoServer(corruptAt: 70_000);
+        await using var server = new TestEchoServer(corruptAt: 70_000, tls: true);
 
         var result = await RunAsync(Options(BenchMode.Stream, $"tls://127.0.0.1:{server.Port}", 1) with { MessageCount = 200, MessageSize = 1024 });
 
@@ -114,7 +114,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task PingPong_PeerFlipsOneByte_ReportsAVerifyError()
     {
-        await using var server = new TlsTestEchoServer(corruptAt: (3 * 32) + 5);
+        await using var server = new TestEchoServer(corruptAt: (3 * 32) + 5, tls: true);
 
         var result = await RunAsync(Options(BenchMode.PingPong, $"tls://127.0.0.1:{server.Port}", 2) with { MessageCount = 20 });
 
@@ -127,7 +127,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task PingPong_PeerClosesMidRun_ReportsClosedErrors()
     {
-        await using var server = new TlsTestEchoServer(closeAfter: 10 * 32);
+        await using var server = new TestEchoServer(closeAfter: 10 * 32, tls: true);
 
         var result = await RunAsync(Options(BenchMode.PingPong, $"tls://127.0.0.1:{server.Port}", 2) with { MessageCount = 100 });
 
@@ -141,7 +141,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task Stream_PeerClosesMidRun_ReportsClosedErrors()
     {
-        await using var server = new TlsTestEchoServer(closeAfter: 100_000);
+        await using var server = new TestEchoServer(closeAfter: 100_000, tls: true);
 
         var result = await RunAsync(Options(BenchMode.Stream, $"tls://127.0.0.1:{server.Port}", 2) with { MessageCount = 1000, MessageSize = 1024 });
 
@@ -155,7 +155,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task PingPong_PeerStopsAnswering_ReportsTimeoutsAfterTheDrain()
     {
-        await using var server = new TlsTestEchoServer(echoUntil: 5 * 32);
+        await using var server = new TestEchoServer(echoUntil: 5 * 32, tls: true);
 
         var result = await RunAsync(Options(BenchMode.PingPong, $"tls://127.0.0.1:{server.Port}", 3) with { DurationSeconds = 0.5, DrainSeconds = 0.3 });
 
@@ -267,7 +267,7 @@ public sealed class TlsBenchTests
     {
         await using var server = await StartSockCatTlsAsync();
 
-        var (exit, stdout, stderr) = await RunCliAsync("bench", "pingpong", server.Endpoint.ToString(), "-c", "2", "-n", "50", "--json", "--no-progress");
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(Bound, "bench", "pingpong", server.Endpoint.ToString(), "-c", "2", "-n", "50", "--json", "--no-progress");
 
         Assert.True(exit == 0, stderr);
         using var json = JsonDocument.Parse(stdout);
@@ -282,44 +282,12 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task Cli_ConnsOverTls_OneLineUsageError()
     {
-        var (exit, stdout, stderr) = await RunCliAsync("bench", "conns", "tls://127.0.0.1:4443", "-c", "10");
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(Bound, "bench", "conns", "tls://127.0.0.1:4443", "-c", "10");
 
         Assert.Equal(2, exit);
         Assert.Equal("", stdout);
         var error = stderr.Trim();
         Assert.StartsWith("sockcat: bench conns runs on the epoll loop", error);
         Assert.DoesNotContain("\n", error);
-    }
-
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunCliAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo(SockCat.IntegrationTests.Seed.SeedPaths.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.ArgumentList.Add(SockCat.IntegrationTests.Seed.SeedPaths.PeerDll("SockCat.Cli"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        using var cts = new CancellationTokenSource(Bound);
-        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
-        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 }
