@@ -17,6 +17,10 @@
 # Without servers named, the set in the docs (docs/performance.md, "TLS"): see `defaults` below.
 # CLIENT (default: the repository's Release sockcat) is the load generator; SC the sockcat that serves. DUR: seconds
 # measured per run (default 5, after 1 s of warm-up). TESTS: a subset of "pp1 pp100 st10".
+# BEFORE=/path/to/other/sockcat compares two builds on tls:// instead: servers "before" (that build) and "after" (SC),
+# both `serve echo tls://`, ratios to "before", and the order within a round flips every other round so neither
+# build always runs first.
+#   e.g. BEFORE=/tmp/main-build/sockcat TESTS="st10 pp100" bench/perf/ab-tls.sh 5
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 reps=$1; shift
@@ -42,6 +46,14 @@ defaults=(
   "socat-tls=tls - socat OPENSSL-LISTEN:PORT,bind=127.0.0.1,reuseaddr,fork,backlog=4096,cert=CERT,key=KEY,verify=0 PIPE"
   "ncat-tls=tls - ncat --ssl --ssl-cert CERT --ssl-key KEY -l 127.0.0.1 PORT -k --exec /bin/cat"
 )
+BEFORE=${BEFORE:-}
+if [[ -n $BEFORE ]]; then
+  defaults=(
+    "before=tls - $BEFORE serve echo tls://127.0.0.1:PORT --quiet --cert CERT --key KEY"
+    "after=tls - $SC serve echo tls://127.0.0.1:PORT --quiet --cert CERT --key KEY"
+  )
+  TLSBASE=before
+fi
 (($# > 0)) || set -- "${defaults[@]}"
 
 # CPU ticks (user + system) of a process and all its descendants, from one read of /proc (socat and ncat fork a
@@ -67,7 +79,11 @@ for ((r = 1; r <= reps; r++)); do
       st10) args=(stream -c 10 --inflight 65536); field=.mbPerSec ;;
       *) echo "unknown test $t" >&2; exit 2 ;;
     esac
-    for spec in "$@"; do
+    order=("$@")
+    if [[ -n $BEFORE ]] && ((r % 2 == 0)); then
+      order=(); for ((i = $#; i >= 1; i--)); do order+=("${!i}"); done
+    fi
+    for spec in "${order[@]}"; do
       name=${spec%%=*}; rest=${spec#*=}
       read -r scheme iox cmd <<<"$rest"
       port=$((10000 + RANDOM % 10000))   # below the ephemeral range the client's own sockets use

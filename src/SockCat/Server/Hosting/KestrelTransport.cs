@@ -5,12 +5,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SockCat.Endpoints;
+using SockCat.Server.Tls;
 
 namespace SockCat.Server.Hosting;
 
@@ -94,11 +94,7 @@ internal sealed class KestrelTransport
                             ServerCertificate = options.ServerCertificate,
                             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         };
-                        listen.UseHttps(new TlsHandshakeCallbackOptions
-                        {
-                            OnConnection = _ => ValueTask.FromResult(tls),
-                            HandshakeTimeout = options.TlsHandshakeTimeout,
-                        });
+                        listen.Use(next => new TlsConnectionMiddleware(next, tls, options.TlsHandshakeTimeout).OnConnectionAsync);
                     }
 
                     var handler = new ProtocolConnectionHandler(_server, url);
