@@ -94,7 +94,7 @@ internal sealed class KestrelTransport
                             ServerCertificate = options.ServerCertificate,
                             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         };
-                        listen.Use(next => new TlsConnectionMiddleware(next, tls, options.TlsHandshakeTimeout).OnConnectionAsync);
+                        listen.Use(next => new TlsConnectionMiddleware(next, tls, options.TlsHandshakeTimeout, _server.Logger).OnConnectionAsync);
                     }
 
                     var handler = new ProtocolConnectionHandler(_server, url);

@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace SockCat.Server.Tls;
 
@@ -14,10 +15,10 @@ namespace SockCat.Server.Tls;
 /// SslStream 4 KiB at a time and writes a 4 KiB TLS record per block: the handler then gets 4 KiB per call and every
 /// echo flush is a record, an encryption and a socket send of its own. Here reads take up to a whole record at once
 /// and writes go out in records of up to 16 KiB (the TLS maximum). A failed or timed-out handshake closes the
-/// connection without calling the rest of the pipeline, as Kestrel's does (and, as there, without a log line: the
-/// admission finally gives the place back).
+/// connection without calling the rest of the pipeline, with one log line saying why (the admission finally gives the
+/// place back).
 /// </summary>
-internal sealed class TlsConnectionMiddleware(ConnectionDelegate next, SslServerAuthenticationOptions options, TimeSpan handshakeTimeout)
+internal sealed class TlsConnectionMiddleware(ConnectionDelegate next, SslServerAuthenticationOptions options, TimeSpan handshakeTimeout, ILogger logger)
 {
     // A TLS record carries at most 16 KiB of plaintext, and SslStream decrypts every whole record it has buffered into
     // one read while room is left: a 64 KiB buffer takes all of them, and 16 KiB write segments make each flush of up
@@ -45,6 +46,17 @@ internal sealed class TlsConnectionMiddleware(ConnectionDelegate next, SslServer
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or IOException or AuthenticationException or ObjectDisposedException)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
+            var peer = context.RemoteEndPoint?.ToString();
+            if (ex is TimeoutException)
+            {
+                TlsLog.HandshakeTimedOut(logger, peer, handshakeTimeout.TotalSeconds);
+            }
+            else if (ex is not OperationCanceledException and not ObjectDisposedException)
+            {
+                // Cancelled or disposed: the server is stopping or the connection was aborted, which is logged elsewhere.
+                TlsLog.HandshakeFailed(logger, peer, ex.InnerException?.Message ?? ex.Message);
+            }
+
             return;
         }
 

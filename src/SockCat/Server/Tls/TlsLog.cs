@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace SockCat.Server.Tls;
@@ -18,12 +17,12 @@ internal static partial class TlsLog
     public static partial void CertificateWarning(ILogger logger, string warning);
 
     [LoggerMessage(EventId = 703, Level = LogLevel.Information,
-        Message = "[{ConnectionId}] TLS handshake with {RemoteEndPoint} did not complete within {TimeoutSeconds} s; connection closed.")]
-    public static partial void HandshakeTimedOut(ILogger logger, long connectionId, EndPoint? remoteEndPoint, double timeoutSeconds);
+        Message = "TLS handshake with {Peer} did not complete within {TimeoutSeconds} s; connection closed.")]
+    public static partial void HandshakeTimedOut(ILogger logger, string? peer, double timeoutSeconds);
 
     [LoggerMessage(EventId = 704, Level = LogLevel.Information,
-        Message = "[{ConnectionId}] TLS handshake with {RemoteEndPoint} failed: {Reason}")]
-    public static partial void HandshakeFailed(ILogger logger, long connectionId, EndPoint? remoteEndPoint, string reason);
+        Message = "TLS handshake with {Peer} failed: {Reason}")]
+    public static partial void HandshakeFailed(ILogger logger, string? peer, string reason);
 
     /// <summary>The start-up lines for <paramref name="certificate"/>: what is served, its fingerprint, and any warning.</summary>
     public static void CertificateReady(ILogger logger, ServerCertificate certificate)
