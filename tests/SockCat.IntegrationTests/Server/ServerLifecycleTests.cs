@@ -154,15 +154,15 @@ public sealed class ServerLifecycleTests
     {
         foreach (var transport in new[] { TestTransport.EpollTcp, TestTransport.KestrelTcp })
         {
-            var connections = new System.Collections.Concurrent.ConcurrentQueue<IConnection>();
+            // The connection's log line comes before its protocol is made, so wait for the factory itself.
+            var made = new TaskCompletionSource<IConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var server = await LoopbackServer.StartAsync(transport, c =>
             {
-                connections.Enqueue(c);
+                made.TrySetResult(c);
                 return EchoProtocol.Instance;
             });
             await using var client = await server.ConnectAsync();
-            await server.Logs.WaitForLineAsync("Now there are total 1 clients.");
-            Assert.True(connections.TryPeek(out var connection));
+            var connection = await made.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
             var posted = await Task.Run(() => connection.Post((c, state) => c.Write(Encoding.ASCII.GetBytes((string)state!)), "pushed\n"));
 
