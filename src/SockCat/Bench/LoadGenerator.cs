@@ -17,12 +17,6 @@ internal readonly record struct BenchProgress(
 /// </summary>
 internal static class LoadGenerator
 {
-    // The coordinator wakes rarely: each wake-up is a thread-pool worker that spins (sched_yield) before it sleeps
-    // again, which on two shared cores takes turns from the loop thread and the server. Waiting on a condition polls
-    // every 50 ms; waiting out a phase wakes once a second, for the progress line and to notice a failed loop.
-    private const int PollMs = 50;
-    private const int IdlePollMs = 1000;
-
     /// <exception cref="ArgumentException">The options are not valid (<see cref="BenchOptions.Validate"/>).</exception>
     /// <exception cref="SocketException">The target's host name does not resolve.</exception>
     /// <exception cref="PlatformNotSupportedException">Not Linux on x86-64, or io_uring asked for where the kernel has none.</exception>
@@ -201,13 +195,19 @@ internal static class LoadGenerator
             return SocketAddressBytes.FromUnixPath(url.Path);
         }
 
-        if (!IPAddress.TryParse(url.Host, out var address))
+        return SocketAddressBytes.FromIp(await ResolveHostAsync(url.Host, cancellationToken).ConfigureAwait(false), url.Port);
+    }
+
+    /// <summary>The target host's address for both drivers: a literal as it is, a name's first IPv4 address, else its first.</summary>
+    internal static async Task<IPAddress> ResolveHostAsync(string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host, out var address))
         {
-            var all = await Dns.GetHostAddressesAsync(url.Host, cancellationToken).ConfigureAwait(false);
-            address = all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? all.First();
+            return address;
         }
 
-        return SocketAddressBytes.FromIp(address, url.Port);
+        var all = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        return all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? all.First();
     }
 
     /// <summary>Raises this process's open-file limit to its hard limit; returns the soft limit in force after.</summary>
@@ -231,63 +231,47 @@ internal static class LoadGenerator
         return limit.Current;
     }
 
-    // The coordinator's view of the loops: waits, sums, and the once-a-second progress line.
-    private sealed class Run(BenchOptions options, BenchControl control, BenchLoop[] loops, Action<BenchProgress>? progress)
+    // The coordinator's view of the loops: waits, sums, and the progress line.
+    private sealed class Run
     {
-        private readonly long _start = Stopwatch.GetTimestamp();
-        private long _lastReport = Stopwatch.GetTimestamp();
-        private long _lastMessages;
-        private long _lastBytes;
+        private readonly BenchOptions _options;
+        private readonly BenchControl _control;
+        private readonly BenchLoop[] _loops;
+        private readonly BenchCoordinator _coordinator;
 
-        public bool AnyExited => loops.Any(l => l.Exited);
+        public Run(BenchOptions options, BenchControl control, BenchLoop[] loops, Action<BenchProgress>? progress)
+        {
+            _options = options;
+            _control = control;
+            _loops = loops;
+            _coordinator = new BenchCoordinator(options.Connections, progress, Counters, () => AnyExited);
+        }
 
-        public int Sum(Func<BenchLoop, int> f) => loops.Sum(f);
+        public bool AnyExited => _loops.Any(l => l.Exited);
 
-        public bool All(Func<BenchLoop, bool> f) => loops.All(f);
+        public int Sum(Func<BenchLoop, int> f) => _loops.Sum(f);
+
+        public bool All(Func<BenchLoop, bool> f) => _loops.All(f);
 
         /// <summary>Waits until <paramref name="done"/> (null: nothing but the time), the deadline, cancellation or a failed loop.</summary>
-        public async Task WaitAsync(string phase, Func<bool>? done, double seconds, CancellationToken cancellationToken)
-        {
-            var deadline = Stopwatch.GetTimestamp() + (long)(Math.Min(seconds, 1e7) * Stopwatch.Frequency);
-            var poll = done is null ? IdlePollMs : PollMs;
-            while (!(done?.Invoke() ?? false) && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested && !AnyExited)
-            {
-                try
-                {
-                    var left = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-                    await Task.Delay((int)Math.Clamp(left, 1, poll), cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                Report(phase);
-            }
-        }
+        public Task WaitAsync(string phase, Func<bool>? done, double seconds, CancellationToken cancellationToken) =>
+            _coordinator.WaitAsync(phase, done, seconds, cancellationToken);
 
         public async Task<int> CheckAsync(int round, CancellationToken cancellationToken)
         {
-            control.CheckRound = round;
+            _control.CheckRound = round;
             await WaitAsync(
                 $"check {round}",
                 () => All(l => Volatile.Read(ref l.ScannedRound) == round && Volatile.Read(ref l.Awaiting) == 0),
-                options.ConnectTimeoutSeconds,
+                _options.ConnectTimeoutSeconds,
                 cancellationToken).ConfigureAwait(false);
             return Sum(l => Volatile.Read(ref l.EchoOk));
         }
 
-        private void Report(string phase)
+        private BenchCounters Counters()
         {
-            var now = Stopwatch.GetTimestamp();
-            var since = (double)(now - _lastReport) / Stopwatch.Frequency;
-            if (progress is null || since < 1)
-            {
-                return;
-            }
-
             long messages = 0, bytes = 0, errors = 0;
-            foreach (var l in loops)
+            foreach (var l in _loops)
             {
                 messages += Volatile.Read(ref l.Messages);
                 bytes += Volatile.Read(ref l.Bytes);
@@ -295,14 +279,7 @@ internal static class LoadGenerator
                     + Volatile.Read(ref l.Errors.Verify) + Volatile.Read(ref l.Errors.Timeout);
             }
 
-            var dm = messages - _lastMessages;
-            var db = bytes - _lastBytes;
-            _lastMessages = messages;
-            _lastBytes = bytes;
-            _lastReport = now;
-            progress(new BenchProgress(
-                Stopwatch.GetElapsedTime(_start, now), phase, Sum(l => Volatile.Read(ref l.Connected)), options.Connections,
-                dm / since, db / since / 1e6, errors));
+            return new BenchCounters(messages, bytes, errors, Sum(l => Volatile.Read(ref l.Connected)));
         }
     }
 }

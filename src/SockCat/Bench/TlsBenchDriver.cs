@@ -17,9 +17,6 @@ namespace SockCat.Bench;
 /// </summary>
 internal sealed class TlsBenchDriver
 {
-    private const int PollMs = 50;
-    private const int IdlePollMs = 1000;
-
     /// <summary>A copy of the pattern table as an array, for <see cref="Stream.WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>
     public static readonly byte[] Pattern = BenchPattern.Table.ToArray();
 
@@ -98,29 +95,30 @@ internal sealed class TlsBenchDriver
         using var exit = new CancellationTokenSource();
         var tasks = new List<Task>(_conns.Length);
         var opener = OpenAllAsync(target, start, tasks, exit.Token);
-        var reporter = new Reporter(this, progress);
+        // Every connection gone (refused, failed, closed by the server): nothing more can happen.
+        var coordinator = new BenchCoordinator(
+            options.Connections, progress, Counters,
+            () => Volatile.Read(ref _connectFinished) >= _conns.Length && Volatile.Read(ref _connected) <= 0);
         long measureStart = 0, measureEnd = 0;
         try
         {
             var connectCap = options.ConnectTimeoutSeconds + 30 + (options.ConnectRate > 0 ? (double)options.Connections / options.ConnectRate : 0);
-            await WaitAsync(reporter, "connect", () => Volatile.Read(ref _connectFinished) >= options.Connections, connectCap, cancellationToken).ConfigureAwait(false);
+            await coordinator.WaitAsync("connect", () => Volatile.Read(ref _connectFinished) >= options.Connections, connectCap, cancellationToken).ConfigureAwait(false);
             if (Control.Phase != BenchPhase.Measure)
             {
-                await WaitAsync(reporter, "warm-up", null, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
+                await coordinator.WaitAsync("warm-up", null, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
                 Control.Phase = BenchPhase.Measure;
             }
 
             measureStart = Stopwatch.GetTimestamp();
-            await WaitAsync(
-                reporter,
+            await coordinator.WaitAsync(
                 "measure",
                 options.MessageCount is null ? null : () => _conns.All(c => !c.IsOpen || (Volatile.Read(ref c.RecvPos) >= Volatile.Read(ref c.SendTarget) && Volatile.Read(ref c.SendTarget) + options.MessageSize > LimitBytes)),
                 options.DurationSeconds ?? double.MaxValue / 2,
                 cancellationToken).ConfigureAwait(false);
             measureEnd = Stopwatch.GetTimestamp();
             Control.Phase = BenchPhase.Stop;
-            await WaitAsync(
-                reporter,
+            await coordinator.WaitAsync(
                 "drain",
                 () => _conns.All(c => !c.IsOpen || Volatile.Read(ref c.RecvPos) >= Volatile.Read(ref c.SendTarget)),
                 options.DrainSeconds,
@@ -273,38 +271,21 @@ internal sealed class TlsBenchDriver
         }
     }
 
-    private long ErrorCount()
+    private BenchCounters Counters()
     {
+        long messages = 0, bytes = 0, errors;
+        foreach (var c in _conns)
+        {
+            messages += Volatile.Read(ref c.Messages);
+            bytes += Volatile.Read(ref c.Bytes);
+        }
+
         lock (_errorsLock)
         {
-            return _errors.Total;
+            errors = _errors.Total;
         }
-    }
 
-    private async Task WaitAsync(Reporter reporter, string phase, Func<bool>? done, double seconds, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(Math.Min(seconds, 1e7) * Stopwatch.Frequency);
-        var poll = done is null ? IdlePollMs : PollMs;
-        while (!(done?.Invoke() ?? false) && Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
-        {
-            // Every connection gone (refused, failed, closed by the server): nothing more can happen.
-            if (Volatile.Read(ref _connectFinished) >= _conns.Length && Volatile.Read(ref _connected) <= 0)
-            {
-                break;
-            }
-
-            try
-            {
-                var left = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-                await Task.Delay((int)Math.Clamp(left, 1, poll), cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            reporter.Report(phase);
-        }
+        return new BenchCounters(messages, bytes, errors, Volatile.Read(ref _connected));
     }
 
     private static async Task<EndPoint> ResolveAsync(EndpointUrl url, CancellationToken cancellationToken)
@@ -314,47 +295,6 @@ internal sealed class TlsBenchDriver
             return new UnixDomainSocketEndPoint(url.Path);
         }
 
-        if (!IPAddress.TryParse(url.Host, out var address))
-        {
-            var all = await Dns.GetHostAddressesAsync(url.Host, cancellationToken).ConfigureAwait(false);
-            address = all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? all.First();
-        }
-
-        return new IPEndPoint(address, url.Port);
-    }
-
-    // The once-a-second progress line, from the connections' counters.
-    private sealed class Reporter(TlsBenchDriver run, Action<BenchProgress>? progress)
-    {
-        private readonly long _start = Stopwatch.GetTimestamp();
-        private long _last = Stopwatch.GetTimestamp();
-        private long _lastMessages;
-        private long _lastBytes;
-
-        public void Report(string phase)
-        {
-            var now = Stopwatch.GetTimestamp();
-            var since = (double)(now - _last) / Stopwatch.Frequency;
-            if (progress is null || since < 1)
-            {
-                return;
-            }
-
-            long messages = 0, bytes = 0;
-            foreach (var c in run._conns)
-            {
-                messages += Volatile.Read(ref c.Messages);
-                bytes += Volatile.Read(ref c.Bytes);
-            }
-
-            var dm = messages - _lastMessages;
-            var db = bytes - _lastBytes;
-            _lastMessages = messages;
-            _lastBytes = bytes;
-            _last = now;
-            progress(new BenchProgress(
-                Stopwatch.GetElapsedTime(_start, now), phase, Math.Max(0, Volatile.Read(ref run._connected)), run.Options.Connections,
-                dm / since, db / since / 1e6, run.ErrorCount()));
-        }
+        return new IPEndPoint(await LoadGenerator.ResolveHostAsync(url.Host, cancellationToken).ConfigureAwait(false), url.Port);
     }
 }
