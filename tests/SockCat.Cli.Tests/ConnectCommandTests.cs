@@ -166,12 +166,7 @@ public sealed class ConnectCommandTests
     [Fact]
     public async Task Connect_Refused_ExitsConnectFailedWithOneLine()
     {
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        var port = LoopbackPorts.Unused();
 
         var result = await CliRun.InvokeAsync("connect", $"tcp://127.0.0.1:{port}");
 

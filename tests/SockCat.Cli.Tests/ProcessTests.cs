@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using SockCat.Testing;
 
 namespace SockCat.Cli.Tests;
 
@@ -73,12 +74,7 @@ public sealed class ProcessTests
     public async Task Connect_UdpAgainstSocatEcho_PrintsEachDatagramEchoed()
     {
         using var cts = new CancellationTokenSource(CliRun.TestTimeout);
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        var port = LoopbackPorts.Unused(SocketType.Dgram);
 
         // socat cannot report a port it chose, so it gets one just released (a tiny race, which fails loudly if lost).
         using var socat = Process.Start(new ProcessStartInfo("socat", ["-T5", $"UDP-LISTEN:{port},bind=127.0.0.1,reuseaddr", "PIPE"]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardInput = true })!;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using SockCat.Bench;
 using SockCat.Endpoints;
+using SockCat.Testing;
 
 namespace SockCat.IntegrationTests.Bench;
 
@@ -184,12 +185,7 @@ public sealed class LoadGeneratorTests
     [Fact]
     public async Task Conns_NothingListening_EveryConnectFails()
     {
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        var port = LoopbackPorts.Unused();
 
         var result = await RunAsync(Options(BenchMode.Conns, $"tcp://127.0.0.1:{port}", 5));
 

@@ -182,12 +182,7 @@ public sealed class TlsBenchTests
     [Fact]
     public async Task PingPong_NothingListening_EveryConnectFails()
     {
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        var port = LoopbackPorts.Unused();
 
         var result = await RunAsync(Options(BenchMode.PingPong, $"tls://127.0.0.1:{port}", 3) with { MessageCount = 10 });
 

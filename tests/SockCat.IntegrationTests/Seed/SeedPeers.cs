@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using SockCat.Testing;
 
 namespace SockCat.IntegrationTests.Seed;
 
@@ -63,7 +64,7 @@ internal static partial class SeedPeers
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreeLoopbackPort();
+            var port = LoopbackPorts.Unused();
             var server = PeerProcess.StartPhp(script, ["127.0.0.1", port.ToString(CultureInfo.InvariantCulture)]);
             try
             {
@@ -104,13 +105,6 @@ internal static partial class SeedPeers
     }
 
     public static int Port(this Socket socket) => ((IPEndPoint)socket.LocalEndPoint!).Port;
-
-    private static int FreeLoopbackPort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return probe.Port();
-    }
 
     // True when process `pid` holds a TCP socket listening on `port`: its fds name socket inodes
     // (/proc/PID/fd/N -> "socket:[INODE]"), and /proc/net/tcp lists each socket's local address, state and inode.
