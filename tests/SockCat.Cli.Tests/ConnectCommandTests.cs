@@ -260,22 +260,33 @@ public sealed class ConnectCommandTests
     [Fact]
     public async Task Connect_Udp_SendsEachLineAsADatagramAndPrintsReplies()
     {
-        using var cts = new CancellationTokenSource(CliRun.TestTimeout);
         using var echo = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        echo.Client.ReceiveTimeout = (int)CliRun.TestTimeout.TotalMilliseconds;
         var port = ((IPEndPoint)echo.Client.LocalEndPoint!).Port;
         var datagrams = new List<string>();
-        var server = Task.Run(async () =>
+        // A thread of its own, not the thread pool: sockcat stops listening a second after stdin ends, and in CI a
+        // starved pool once answered only after that, so the replies were never printed.
+        var server = new Thread(() =>
         {
-            for (var i = 0; i < 3; i++)
+            try
             {
-                var datagram = await echo.ReceiveAsync(cts.Token);
-                datagrams.Add(Encoding.UTF8.GetString(datagram.Buffer));
-                await echo.SendAsync(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(datagram.Buffer).ToUpperInvariant()), datagram.RemoteEndPoint, cts.Token);
+                for (var i = 0; i < 3; i++)
+                {
+                    var from = new IPEndPoint(IPAddress.Any, 0);
+                    var datagram = echo.Receive(ref from);
+                    datagrams.Add(Encoding.UTF8.GetString(datagram));
+                    echo.Send(Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(datagram).ToUpperInvariant()), from);
+                }
             }
-        });
+            catch (SocketException)
+            {
+                // Timed out waiting: the assertions on what arrived say what went wrong.
+            }
+        }) { IsBackground = true, Name = "test-udp-echo" };
+        server.Start();
 
         var result = await CliRun.InvokeAsync("one\ntwo\nlast"u8.ToArray(), "connect", $"udp://127.0.0.1:{port}");
-        await server;
+        Assert.True(server.Join(CliRun.TestTimeout));
 
         Assert.Equal(["one\n", "two\n", "last"], datagrams);
         Assert.Equal("ONE\nTWO\nLAST", result.StdoutText);
