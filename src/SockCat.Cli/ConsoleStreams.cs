@@ -9,13 +9,21 @@ internal sealed class ConsoleStreams(Func<Stream> openInput, Func<Stream> openOu
     // AsyncLocal so that tests running in parallel each see their own streams.
     private static readonly AsyncLocal<ConsoleStreams?> Override = new();
 
-    public static ConsoleStreams Default { get; } = new(Console.OpenStandardInput, Console.OpenStandardOutput);
+    public static ConsoleStreams Default { get; } = new(Console.OpenStandardInput, OpenStandardOutput);
 
     public static ConsoleStreams Current => Override.Value ?? Default;
 
     public Stream OpenInput() => openInput();
 
     public Stream OpenOutput() => openOutput();
+
+    /// <summary>
+    /// Stdout as a plain file descriptor: .NET's console stream pretends a write to a closed pipe succeeded (EPIPE), and
+    /// sockcat must know its reader went away (`sockcat connect … | head`) to stop instead of reading on for nobody.
+    /// </summary>
+    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     /// <summary>Makes <paramref name="input"/> and <paramref name="output"/> the console for this async flow until disposed.</summary>
     public static IDisposable Use(Stream input, Stream output)

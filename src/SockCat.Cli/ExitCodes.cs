@@ -23,4 +23,13 @@ internal static class ExitCodes
 
     /// <summary>A TLS handshake or certificate check failed.</summary>
     public const int TlsFailed = 6;
+
+    /// <summary>`connect` or `listen` was stopped by SIGPIPE's rule: stdout's reader went away (`sockcat connect … | head`), 128 + 13, silently, as any filter in a pipe.</summary>
+    public const int BrokenPipe = 141;
+
+    /// <summary>`connect` or `listen` was stopped by Ctrl+C (SIGINT): 128 + 2, as a shell reports it; what was moving may be incomplete.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>`connect` or `listen` was stopped by SIGTERM: 128 + 15; what was moving may be incomplete.</summary>
+    public const int Terminated = 143;
 }

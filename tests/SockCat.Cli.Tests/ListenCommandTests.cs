@@ -59,7 +59,8 @@ public sealed class ListenCommandTests
         await stop.CancelAsync();
         var result = await run.WaitAsync(cts.Token);
 
-        Assert.Equal(0, result.ExitCode);
+        // Stopped as by Ctrl+C.
+        Assert.Equal(ExitCodes.Interrupted, result.ExitCode);
         await AssertRefusedAsync(port);
     }
 
@@ -101,7 +102,101 @@ public sealed class ListenCommandTests
         var result = await CliRun.InvokeAsync("listen", $"tcp://127.0.0.1:{port}");
 
         Assert.Equal(ExitCodes.ListenFailed, result.ExitCode);
-        Assert.Equal($"sockcat: tcp://127.0.0.1:{port} is already in use (EADDRINUSE); stop the program using it or pick another address (port 0 picks a free port)\n", result.Error);
+        Assert.Equal($"sockcat: tcp://127.0.0.1:{port} is already in use; stop the other server or pick another port\n", result.Error);
+    }
+
+    [Fact]
+    public async Task Listen_StaleUnixSocketFileLeftByADeadServer_IsReplacedAndServed()
+    {
+        using var cts = new CancellationTokenSource(CliRun.TestTimeout);
+        var path = Path.Combine(Path.GetTempPath(), $"sockcat-stale-{Guid.NewGuid():N}.sock");
+        // A server that died: its socket file stays, and nothing answers on it. (.NET removes the file when its own
+        // socket is disposed, so the dead server is another program.)
+        using (var dead = System.Diagnostics.Process.Start("/usr/bin/python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path]))
+        {
+            await dead.WaitForExitAsync(cts.Token);
+        }
+
+        Assert.True(File.Exists(path));
+        var (run, _) = CliRun.Start(new MemoryStream("hi"u8.ToArray()), cts.Token, "listen", $"unix://{path}");
+        using (var client = await ConnectUnixWhenListeningAsync(path, run, cts.Token))
+        {
+            var stream = new NetworkStream(client);
+            client.Shutdown(SocketShutdown.Send);
+            var received = new MemoryStream();
+            await stream.CopyToAsync(received, cts.Token);
+            Assert.Equal("hi"u8.ToArray(), received.ToArray());
+        }
+
+        var result = await run;
+        Assert.Equal((0, ""), (result.ExitCode, result.Error));
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public async Task Listen_UnixPathIsARegularFile_RefusesWithOneLineAndKeepsTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sockcat-file-{Guid.NewGuid():N}.sock");
+        await File.WriteAllTextAsync(path, "precious");
+        try
+        {
+            var result = await CliRun.InvokeAsync("listen", $"unix://{path}");
+
+            Assert.Equal(ExitCodes.ListenFailed, result.ExitCode);
+            Assert.Equal($"sockcat: unix://{path}: {path} is a regular file, not a socket, and is left untouched; pick another path\n", result.Error);
+            Assert.Equal("precious", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Listen_UnixPathIsADirectory_RefusesWithOneLineAndKeepsIt()
+    {
+        var path = Directory.CreateTempSubdirectory("sockcat-dir-").FullName;
+        try
+        {
+            var result = await CliRun.InvokeAsync("listen", $"unix://{path}");
+
+            Assert.Equal(ExitCodes.ListenFailed, result.ExitCode);
+            Assert.Equal($"sockcat: unix://{path}: {path} is a directory, not a socket, and is left untouched; pick another path\n", result.Error);
+            Assert.True(Directory.Exists(path));
+        }
+        finally
+        {
+            Directory.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Listen_UnixInADirectoryThatDoesNotExist_SaysSo()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"sockcat-none-{Guid.NewGuid():N}");
+
+        var result = await CliRun.InvokeAsync("listen", $"unix://{directory}/x.sock");
+
+        Assert.Equal(ExitCodes.ListenFailed, result.ExitCode);
+        Assert.Equal($"sockcat: unix://{directory}/x.sock: the directory {directory} does not exist; create it or pick another path\n", result.Error);
+    }
+
+    internal static async Task<Socket> ConnectUnixWhenListeningAsync(string path, Task running, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+                return socket;
+            }
+            catch (SocketException) when (!running.IsCompleted)
+            {
+                socket.Dispose();
+                await Task.Delay(10, cancellationToken);
+            }
+        }
     }
 
     private static async Task AssertRefusedAsync(int port)

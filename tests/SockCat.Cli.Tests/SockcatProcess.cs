@@ -19,6 +19,8 @@ internal sealed class SockcatProcess : IAsyncDisposable
 
     public Stream Stdin => _process.StandardInput.BaseStream;
 
+    public int Id => _process.Id;
+
     public StreamReader Stderr => _process.StandardError;
 
     /// <summary>Starts sockcat with <paramref name="args"/>, inside <paramref name="wrapper"/> (e.g. unshare) when given.</summary>
@@ -50,8 +52,16 @@ internal sealed class SockcatProcess : IAsyncDisposable
     public static async Task<(int ExitCode, byte[] Stdout, string Stderr)> RunAsync(byte[] stdin, string[] args, string[]? wrapper = null, IDictionary<string, string>? environment = null)
     {
         await using var process = Start(args, wrapper, environment);
-        await process.Stdin.WriteAsync(stdin);
-        process.Stdin.Close();
+        try
+        {
+            await process.Stdin.WriteAsync(stdin);
+            process.Stdin.Close();
+        }
+        catch (IOException)
+        {
+            // sockcat stopped reading stdin before its end: the result shows what it made of that.
+        }
+
         return await process.WaitAsync();
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SockCat.Client;
 using SockCat.Endpoints;
+using SockCat.Streams;
 
 namespace SockCat.Cli.Commands;
 
@@ -32,26 +33,31 @@ internal static class ConnectCommand
             HelpName = "sha256",
         };
 
+        var bridge = new BridgeOptions();
+
         var command = new Command("connect", "Connect to a socket and join it to stdin and stdout, as nc does");
         VerbHelp.Add(command, """
             Details:
-              Bytes pass unchanged both ways, so binary data is safe. When stdin ends, sockcat
-              half-closes the connection (the server reads end of file) and keeps printing what
-              the server sends until it closes. tls:// checks the server's certificate and name
-              unless --insecure or --fingerprint says otherwise. For udp://, each line of stdin is
-              one datagram and each reply is printed; sockcat ends a second after stdin ends.
+              Bytes pass unchanged both ways, so binary data is safe. Each direction ends on
+              its own: when stdin ends, sockcat half-closes the connection (the server reads
+              end of file) and keeps printing what the server sends; when the server closes
+              its side, sockcat keeps sending stdin. It exits when both have ended (-q: at
+              most SECONDS after stdin's end). tls:// checks the server's certificate and name
+              unless --insecure or --fingerprint says otherwise. For udp://, each line of stdin
+              is one datagram and each reply is printed; sockcat ends a second after stdin ends.
 
             Examples:
               sockcat connect tcp://127.0.0.1:4444
               sockcat connect tcp://example.com:80 --send "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
-              sockcat connect localhost:9000 < file.bin
+              sockcat connect -v localhost:9000 < file.bin
               sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
               echo hello | sockcat connect udp://127.0.0.1:5353
               sockcat connect unix:///run/app.sock --idle-timeout 10
 
             Exit status:
-              0 closed cleanly, 2 bad usage, 3 could not connect, 4 connection lost or idle,
-              6 TLS failed (docs/cli.md)
+              0 both directions ended cleanly, 1 stdout or stdin failed, 2 bad usage,
+              3 could not connect, 4 connection lost or idle, 6 TLS failed,
+              130 Ctrl+C, 141 stdout's reader went away, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);
         command.Options.Add(send);
@@ -61,14 +67,17 @@ internal static class ConnectCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
 
+        bridge.AddTo(command);
+
         command.SetAction((parseResult, cancellationToken) => RunAsync(new ConnectSettings(
             CommonOptions.ParseUrl(parseResult.GetValue(url)),
             parseResult.GetValue(send) is { } text ? DecodeSend(text) : null,
             parseResult.GetValue(crlf),
             CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)) ?? ConnectOptions.DefaultTimeout,
-            CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout)),
             parseResult.GetValue(insecure),
-            parseResult.GetValue(fingerprint)), CommonOptions.ErrorWriter(parseResult), cancellationToken));
+            parseResult.GetValue(fingerprint),
+            bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
+            parseResult.GetValue(bridge.Verbose)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
 
@@ -84,8 +93,9 @@ internal static class ConnectCommand
         }
     }
 
-    private static async Task<int> RunAsync(ConnectSettings settings, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ConnectSettings settings, TextWriter error, StopSignals signals)
     {
+        using var signalHandlers = signals;
         if (settings.Fingerprint is { } fp && !CertificateFingerprint.TryParse(fp, out _))
         {
             throw new CliException($"--fingerprint '{fp}' is not a SHA-256 fingerprint; give 64 hex digits, colons optional (openssl x509 -noout -fingerprint -sha256 -in cert.pem)", ExitCodes.Usage);
@@ -104,48 +114,36 @@ internal static class ConnectCommand
         };
 
         var console = ConsoleStreams.Current;
+        ClientConnection connection;
         try
         {
-            await using var connection = await SocketClient.ConnectAsync(settings.Url, options, cancellationToken).ConfigureAwait(false);
-            var input = settings.Send is null ? new StdinSource(console.OpenInput(), settings.Crlf) : null;
-            var output = console.OpenOutput();
-            var send = settings.Send ?? ReadOnlyMemory<byte>.Empty;
-            var end = connection.IsDatagram
-                ? await ConsoleBridge.RunDatagramAsync(connection, input, send, output, settings.IdleTimeout, cancellationToken).ConfigureAwait(false)
-                : await ConsoleBridge.RunStreamAsync(
-                    connection.Stream,
-                    () => ShutdownAsync(connection),
-                    input,
-                    send,
-                    output,
-                    settings.IdleTimeout,
-                    settings.Url.ToString(),
-                    cancellationToken).ConfigureAwait(false);
+            connection = await SocketClient.ConnectAsync(settings.Url, options, signals.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            return signals.ExitCode;
+        }
 
-            if (end == BridgeEnd.Idle)
+        await using (connection.ConfigureAwait(false))
+        {
+            var peerName = settings.Url.ToString();
+            if (settings.Verbose)
             {
-                await error.WriteLineAsync($"sockcat: nothing sent or received for {CommonOptions.Seconds(settings.IdleTimeout!.Value)}, closing {settings.Url} (--idle-timeout)").ConfigureAwait(false);
-                return ExitCodes.ConnectionLost;
+                var address = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $" ({ip})" : "";
+                await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
 
-            return ExitCodes.Success;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C ends a session the user chose to end.
-            return ExitCodes.Success;
-        }
-    }
+            Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
+            var output = console.OpenOutput();
+            var result = connection.IsDatagram
+                ? await DatagramBridge.RunAsync(connection, input, output, settings.Bridge, signals.Token).ConfigureAwait(false)
+                : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Token).ConfigureAwait(false);
+            if (connection.IsDatagram && result.Outcome == StreamBridgeOutcome.PeerFailed)
+            {
+                throw DatagramBridge.Failure(peerName, result.Error!);
+            }
 
-    private static async ValueTask ShutdownAsync(ClientConnection connection)
-    {
-        try
-        {
-            await connection.ShutdownSendAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
-        {
-            // The peer is already gone; the receive side reports how.
+            return await BridgeReport.ExitCodeAsync(result, peerName, settings.Bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false);
         }
     }
 
@@ -154,7 +152,8 @@ internal static class ConnectCommand
         byte[]? Send,
         bool Crlf,
         TimeSpan Timeout,
-        TimeSpan? IdleTimeout,
         bool Insecure,
-        string? Fingerprint);
+        string? Fingerprint,
+        StreamBridgeOptions Bridge,
+        bool Verbose);
 }

@@ -1,16 +1,14 @@
 using System.CommandLine;
-using System.Net;
 using System.Net.Sockets;
-using SockCat.Client;
 using SockCat.Endpoints;
+using SockCat.Server;
+using SockCat.Streams;
 
 namespace SockCat.Cli.Commands;
 
 /// <summary>`sockcat listen URL`: nc -l. Accepts one client at a time and joins it to stdin and stdout.</summary>
 internal static class ListenCommand
 {
-    private const int Backlog = 16;
-
     public static Command Create()
     {
         var url = CommonOptions.Url("Where to listen: tcp://host:port (port 0 picks a free one), unix:///path, or host:port");
@@ -21,13 +19,19 @@ internal static class ListenCommand
         var crlf = CommonOptions.Crlf();
         var idleTimeout = CommonOptions.IdleTimeout();
 
+        var bridge = new BridgeOptions();
+
         var command = new Command("listen", "Wait for a client and join it to stdin and stdout, as nc -l does");
         VerbHelp.Add(command, """
             Details:
-              Bytes pass unchanged both ways. When stdin ends, sockcat half-closes the
-              connection and keeps printing what the client sends until it closes; then sockcat
-              exits, or with --keep-open waits for the next client. Port 0 picks a free port
-              and prints it on stderr. A unix socket file is removed on exit.
+              Bytes pass unchanged both ways. Each direction ends on its own: when stdin
+              ends, sockcat half-closes the connection and keeps printing what the client
+              sends; when the client closes its side, sockcat keeps sending stdin. It exits
+              when both have ended, or with --keep-open waits for the next client (a client
+              that leaves while stdin is quiet ends its turn). Port 0 picks a free port and
+              prints it on stderr. A unix socket file is removed on exit, even on Ctrl+C or
+              SIGTERM; one left by a server that died is replaced; a file or directory
+              that is not a socket is never touched.
 
             Examples:
               sockcat listen tcp://0.0.0.0:9000 > received.bin    receive one file
@@ -35,198 +39,99 @@ internal static class ListenCommand
               sockcat listen -k unix:///tmp/app.sock               serve client after client
 
             Exit status:
-              0 the client closed cleanly, 2 bad usage, 4 connection lost or idle,
-              5 could not listen (docs/cli.md)
+              0 both directions ended cleanly, 1 stdout or stdin failed, 2 bad usage,
+              4 connection lost or idle, 5 could not listen, 130 Ctrl+C,
+              141 stdout's reader went away, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);
         command.Options.Add(keepOpen);
         command.Options.Add(crlf);
         command.Options.Add(idleTimeout);
 
+        bridge.AddTo(command);
+
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             CommonOptions.ParseUrl(parseResult.GetValue(url)),
             parseResult.GetValue(keepOpen),
             parseResult.GetValue(crlf),
-            CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout)),
+            bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
+            parseResult.GetValue(bridge.Verbose),
             CommonOptions.ErrorWriter(parseResult),
-            cancellationToken));
+            StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(EndpointUrl url, bool keepOpen, bool crlf, TimeSpan? idleTimeout, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(
+        EndpointUrl url, bool keepOpen, bool crlf, StreamBridgeOptions bridge, bool verbose, TextWriter error, StopSignals signals)
     {
+        using var signalHandlers = signals;
         if (url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix))
         {
             throw new CliException($"listen takes tcp:// and unix:// endpoints, and {url} is not one; for a server on other transports see 'sockcat serve'", ExitCodes.Usage);
         }
 
-        var listener = await BindAsync(url, cancellationToken).ConfigureAwait(false);
-        var unixPath = url.Scheme == EndpointScheme.Unix ? url.Path : null;
+        StreamListener listener;
         try
         {
-            var bound = url.Scheme == EndpointScheme.Tcp ? url.WithPort(((IPEndPoint)listener.LocalEndPoint!).Port) : url;
-            if (url.Scheme == EndpointScheme.Tcp && url.Port == 0)
+            listener = StreamListener.Start(url);
+        }
+        catch (ServerListenException ex)
+        {
+            throw new CliException(ex.Message, ExitCodes.ListenFailed, ex);
+        }
+
+        using (listener)
+        {
+            if (verbose || (url.Scheme == EndpointScheme.Tcp && url.Port == 0))
             {
-                await error.WriteLineAsync($"sockcat: listening on {bound}").ConfigureAwait(false);
-                await error.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await error.WriteLineAsync($"sockcat: listening on {listener.Url}").ConfigureAwait(false);
+                await error.FlushAsync(signals.Token).ConfigureAwait(false);
             }
 
+            // With --keep-open a client that leaves while stdin is quiet ends its turn; a read already pending on stdin
+            // is kept for the next client (StdinStream), so nothing typed is lost.
+            bridge = bridge with { EndWhenPeerEndsWhileInputWaits = keepOpen };
             var console = ConsoleStreams.Current;
-            var input = new StdinSource(console.OpenInput(), crlf);
+            var input = new StdinStream(console.OpenInput(), crlf);
             var output = console.OpenOutput();
             while (true)
             {
-                var client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                Socket client;
+                try
+                {
+                    client = await listener.AcceptAsync(signals.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+                {
+                    return signals.ExitCode;
+                }
+
                 if (!keepOpen)
                 {
                     // As nc -l: one client, and no one else may queue behind it.
-                    Close(listener, ref unixPath);
+                    listener.Dispose();
                 }
 
-                var peerName = client.RemoteEndPoint is IPEndPoint ip ? ip.ToString() : $"a client of {url}";
-                try
+                var peerName = client.RemoteEndPoint is System.Net.IPEndPoint ip ? ip.ToString() : $"a client of {listener.Url}";
+                if (verbose)
                 {
-                    await using var stream = new NetworkStream(client, ownsSocket: true);
-                    var end = await ConsoleBridge.RunStreamAsync(
-                        stream,
-                        () => ShutdownSend(client),
-                        input,
-                        ReadOnlyMemory<byte>.Empty,
-                        output,
-                        idleTimeout,
-                        peerName,
-                        cancellationToken).ConfigureAwait(false);
-                    if (end == BridgeEnd.Idle)
-                    {
-                        await error.WriteLineAsync($"sockcat: nothing sent or received for {CommonOptions.Seconds(idleTimeout!.Value)}, closing {peerName} (--idle-timeout)").ConfigureAwait(false);
-                        if (!keepOpen)
-                        {
-                            return ExitCodes.ConnectionLost;
-                        }
-                    }
+                    await error.WriteLineAsync($"sockcat: connection from {peerName}").ConfigureAwait(false);
                 }
-                catch (CliException ex) when (keepOpen)
+
+                StreamBridgeResult result;
+                using (client)
                 {
-                    // One client's broken connection does not end a --keep-open listener.
-                    await error.WriteLineAsync($"sockcat: {ex.Message}").ConfigureAwait(false);
+                    result = await StreamBridge.RunAsync(input, output, client, bridge, signals.Token).ConfigureAwait(false);
                 }
 
-                if (!keepOpen)
+                var code = await BridgeReport.ExitCodeAsync(result, peerName, bridge.IdleTimeout, verbose, signals, error).ConfigureAwait(false);
+                // One client's broken or idle connection does not end a --keep-open listener; stdout's or stdin's failure, or a signal, does.
+                var clientsFault = result.Outcome is StreamBridgeOutcome.PeerFailed or StreamBridgeOutcome.IdleTimeout;
+                if (!keepOpen || (code != ExitCodes.Success && !clientsFault))
                 {
-                    return ExitCodes.Success;
+                    return code;
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return ExitCodes.Success;
-        }
-        finally
-        {
-            Close(listener, ref unixPath);
-        }
-    }
-
-    private static async Task<Socket> BindAsync(EndpointUrl url, CancellationToken cancellationToken)
-    {
-        EndPoint endPoint;
-        if (url.Scheme == EndpointScheme.Unix)
-        {
-            endPoint = new UnixDomainSocketEndPoint(url.Path);
-        }
-        else
-        {
-            var address = IPAddress.TryParse(url.Host, out var literal) ? literal : await ResolveAsync(url, cancellationToken).ConfigureAwait(false);
-            endPoint = new IPEndPoint(address, url.Port);
-        }
-
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, url.Scheme == EndpointScheme.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
-        try
-        {
-            socket.Bind(endPoint);
-            socket.Listen(Backlog);
-            return socket;
-        }
-        catch (SocketException ex)
-        {
-            socket.Dispose();
-            var (_, name) = SocketErrorNames.Describe(ex);
-            var message = ex.SocketErrorCode switch
-            {
-                SocketError.AddressAlreadyInUse when url.Scheme == EndpointScheme.Unix && IsStale(url.Path) => $"{url.Path} exists but nothing answers on it ({name}); if it is a socket left by a server that died, remove it (rm {url.Path}) and try again",
-                SocketError.AddressAlreadyInUse when url.Scheme == EndpointScheme.Unix => $"{url.Path} is in use by a running server or another file ({name}); stop that server or pick another path",
-                SocketError.AddressAlreadyInUse => $"{url} is already in use ({name}); stop the program using it or pick another address (port 0 picks a free port)",
-                SocketError.AccessDenied when url.Scheme == EndpointScheme.Unix => $"cannot create {url.Path} ({name}); pick a directory you may write to, e.g. unix:///tmp/sockcat.sock",
-                SocketError.AccessDenied => $"listening on port {url.Port} needs privileges ({name}); use a port over 1023, or grant CAP_NET_BIND_SERVICE",
-                SocketError.AddressNotAvailable => $"{url.Host} is not an address of this machine ({name}); use 127.0.0.1, 0.0.0.0 or one of this machine's addresses",
-                _ => $"cannot listen on {url}: {ex.Message.TrimEnd('.')} ({name}); check the address",
-            };
-            throw new CliException(message, ExitCodes.ListenFailed, ex);
-        }
-    }
-
-    private static async Task<IPAddress> ResolveAsync(EndpointUrl url, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var addresses = await Dns.GetHostAddressesAsync(url.Host, cancellationToken).ConfigureAwait(false);
-            return addresses.FirstOrDefault() ?? throw new SocketException((int)SocketError.HostNotFound);
-        }
-        catch (SocketException ex)
-        {
-            throw new CliException($"cannot listen on {url}: no such host '{url.Host}' ({SocketErrorNames.Describe(ex).Name}); use an address such as 127.0.0.1 or 0.0.0.0", ExitCodes.ListenFailed, ex);
-        }
-    }
-
-    /// <summary>
-    /// A server that died leaves its socket file behind, and bind then fails with EADDRINUSE. .NET cannot tell a socket
-    /// file from any other, so the file is not removed here: the user is told it is stale and removes it.
-    /// </summary>
-    private static bool IsStale(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return false;
-        }
-        catch (SocketException ex)
-        {
-            return ex.SocketErrorCode == SocketError.ConnectionRefused;
-        }
-    }
-
-    private static ValueTask ShutdownSend(Socket client)
-    {
-        try
-        {
-            client.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // The client is already gone; the receive side reports how.
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    private static void Close(Socket listener, ref string? unixPath)
-    {
-        listener.Dispose();
-        if (unixPath is not null)
-        {
-            try
-            {
-                File.Delete(unixPath);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-
-            unixPath = null;
         }
     }
 }

@@ -84,17 +84,23 @@ internal static class ListenSockets
     public static EndpointUrl BoundUrl(EndpointUrl url, EndPoint? local) =>
         url.Port == 0 && local is IPEndPoint ip ? url.WithPort(ip.Port) : url;
 
+    /// <summary>
+    /// The one policy for a path a unix listener is asked to bind, for serve and listen alike: nothing there, bind; a
+    /// socket nothing answers on (left by a server that died), remove it and bind; a socket that answers, refuse (in use);
+    /// anything else (a regular file, a directory), refuse and leave it untouched: it may be someone's data.
+    /// </summary>
     private static void RemoveStaleUnixSocket(EndpointUrl url)
     {
         var path = url.Path;
-        if (!File.Exists(path))
+        var kind = FileKind(path);
+        if (kind is null)
         {
             return;
         }
 
-        if ((File.GetAttributes(path) & FileAttributes.Directory) != 0 || !IsSocketFile(path))
+        if (kind != SocketKind)
         {
-            throw new ServerListenException(url, $"{url}: {path} exists and is not a socket; remove it or pick another path");
+            throw new ServerListenException(url, $"{url}: {path} is {kind}, not a socket, and is left untouched; pick another path");
         }
 
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -112,16 +118,32 @@ internal static class ListenSockets
         throw new ServerListenException(url, $"{url} is already in use; stop the other server or pick another path", SocketError.AddressAlreadyInUse);
     }
 
-    private static unsafe bool IsSocketFile(string path)
+    private const string SocketKind = "a socket";
+
+    /// <summary>What is at <paramref name="path"/> (the link itself, not its target), in words; null when nothing is.</summary>
+    private static unsafe string? FileKind(string path)
     {
         if (!Transport.LinuxSockets.IsSupported)
         {
-            // No portable file-type query in .NET; where lstat's layout is not declared, trust the probe below.
-            return true;
+            // No portable file-type query in .NET (where lstat's layout is not declared): a file is taken for a socket, and the probe decides.
+            return Directory.Exists(path) ? "a directory" : File.Exists(path) ? SocketKind : null;
         }
 
         var stat = stackalloc byte[Transport.LinuxSockets.StatSize];
-        return Transport.LinuxSockets.Lstat(path, stat) == 0
-            && (*(uint*)(stat + Transport.LinuxSockets.StatModeOffset) & Transport.LinuxSockets.S_IFMT) == Transport.LinuxSockets.S_IFSOCK;
+        if (Transport.LinuxSockets.Lstat(path, stat) != 0)
+        {
+            // ENOENT, or a path we may not look at: bind says which.
+            return null;
+        }
+
+        return (*(uint*)(stat + Transport.LinuxSockets.StatModeOffset) & Transport.LinuxSockets.S_IFMT) switch
+        {
+            Transport.LinuxSockets.S_IFSOCK => SocketKind,
+            0x8000 => "a regular file",
+            0x4000 => "a directory",
+            0xA000 => "a symbolic link",
+            0x1000 => "a named pipe",
+            _ => "a device file",
+        };
     }
 }

@@ -36,6 +36,9 @@ public sealed class ServerListenException : IOException
                 $"{url}: permission denied; pick a path in a directory you can write to",
             System.Net.Sockets.SocketError.AccessDenied =>
                 $"{url}: permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE; pick a port above 1023",
+            // bind(2) says ENOENT, which .NET names AddressNotAvailable, when the socket file's directory is missing.
+            System.Net.Sockets.SocketError.AddressNotAvailable when isUnix =>
+                $"{url}: the directory {Path.GetDirectoryName(url.Path)} does not exist; create it or pick another path",
             System.Net.Sockets.SocketError.AddressNotAvailable =>
                 $"{url}: {url.Host} is not an address of this machine; listen on 127.0.0.1, 0.0.0.0 or one of its addresses",
             _ => $"{url}: cannot listen: {e.Message} ({e.SocketErrorCode}); check the address",
