@@ -83,6 +83,7 @@ internal static class BridgeReport
         {
             5 => "EIO",
             9 => "EBADF",
+            21 => "EISDIR",
             27 => "EFBIG",
             28 => "ENOSPC",
             Epipe => "EPIPE",

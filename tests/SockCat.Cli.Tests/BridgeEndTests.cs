@@ -66,10 +66,11 @@ public sealed class BridgeEndTests
         for (var run = 0; run < 10; run++)
         {
             using var cts = new CancellationTokenSource(CliRun.TestTimeout);
-            var port = Testing.LoopbackPorts.Unused(SocketType.Stream);
             // A console's reads complete on another thread, so stdin here answers asynchronously too.
-            var (listen, error) = CliRun.Start(new AsyncReadStream("welcome\n"u8.ToArray()), cts.Token, "listen", $"tcp://127.0.0.1:{port}");
-            using var client = await ConnectWhenListeningAsync(port, listen, cts.Token);
+            var (listen, error) = CliRun.Start(new AsyncReadStream("welcome\n"u8.ToArray()), cts.Token, "listen", "tcp://127.0.0.1:0");
+            var port = await CliRun.WaitForListeningPortAsync(error, listen);
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
             // The client has nothing to say: its FIN is there before the greeting is sent.
             var stream = new NetworkStream(client);
             client.Shutdown(SocketShutdown.Send);
@@ -78,7 +79,7 @@ public sealed class BridgeEndTests
             var result = await listen;
 
             Assert.Equal("welcome\n", Encoding.ASCII.GetString(received.ToArray()));
-            Assert.Equal((0, ""), (result.ExitCode, error.Text));
+            Assert.Equal((0, $"sockcat: listening on tcp://127.0.0.1:{port}\n"), (result.ExitCode, error.Text));
         }
     }
 
@@ -128,24 +129,6 @@ public sealed class BridgeEndTests
         var line = await process.Stderr.ReadLineAsync(cts.Token);
         Assert.StartsWith(Prefix, line);
         return int.Parse(line![Prefix.Length..]);
-    }
-
-    internal static async Task<Socket> ConnectWhenListeningAsync(int port, Task running, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                return socket;
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused && !running.IsCompleted)
-            {
-                socket.Dispose();
-                await Task.Delay(10, cancellationToken);
-            }
-        }
     }
 
     private static async Task<(long Count, byte[] Hash)> HashToEndAsync(Stream stream, CancellationToken cancellationToken)

@@ -137,6 +137,14 @@ public sealed class BridgeOptionsTests
         Assert.Equal((ExitCodes.Usage, "sockcat: --send-only and --recv-only exclude each other; give one of them\n"), (result.ExitCode, result.Error));
     }
 
+    [Fact]
+    public async Task Connect_SendTextWithRecvOnly_IsAUsageError()
+    {
+        var result = await CliRun.InvokeAsync("connect", "--send", "hi", "--recv-only", "tcp://127.0.0.1:1");
+
+        Assert.Equal((ExitCodes.Usage, "sockcat: --send and --recv-only exclude each other: --recv-only sends nothing; give one of them\n"), (result.ExitCode, result.Error));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

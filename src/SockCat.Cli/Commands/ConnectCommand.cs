@@ -106,6 +106,11 @@ internal static class ConnectCommand
             throw new CliException($"--insecure and --fingerprint are for tls:// endpoints, and {settings.Url} is not one; use tls://{settings.Url.Host}:{settings.Url.Port}", ExitCodes.Usage);
         }
 
+        if (settings.Send is not null && !settings.Bridge.Send)
+        {
+            throw new CliException("--send and --recv-only exclude each other: --recv-only sends nothing; give one of them", ExitCodes.Usage);
+        }
+
         var options = new ConnectOptions
         {
             Timeout = settings.Timeout,
