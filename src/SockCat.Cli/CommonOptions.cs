@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using SockCat.Endpoints;
 
@@ -34,21 +33,8 @@ internal static class CommonOptions
             HelpName = "seconds",
         });
 
-    public static Option<double?> Seconds(Option<double?> option)
-    {
-        option.CustomParser = result =>
-        {
-            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= int.MaxValue / 1000.0)
-            {
-                return value;
-            }
-
-            result.AddError($"{option.Name} takes a number of seconds over 0, not '{text}'; e.g. {option.Name} 5 or {option.Name} 0.5");
-            return null;
-        };
-        return option;
-    }
+    /// <summary>A number of seconds over 0; anything else is a one-line usage error naming the option.</summary>
+    public static Option<double?> Seconds(Option<double?> option, string example = "5") => option.Real(NumberRule.Seconds(example));
 
     public static TimeSpan? ToTimeSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 

@@ -27,43 +27,139 @@ internal static class BenchCommand
         return bench;
     }
 
-    private sealed class Options
+    /// <summary>Every option of the three modes; <see cref="AddTo"/> gives each mode only those it uses, so its --help lists no others.</summary>
+    private sealed class Options(BenchMode mode)
     {
-        public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port, unix:///path.sock or tls://host:port (pingpong, stream)" };
-        public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000)" };
-        public readonly Option<int> Size = new("--size", "-s") { Description = "Message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };
-        public readonly Option<double?> Duration = new("--duration", "-d") { Description = "Seconds to measure (default 10 unless --count is given)" };
-        public readonly Option<long?> Count = new("--count", "-n") { Description = "Messages per connection (stream: of --size bytes); the run ends when all are echoed" };
-        public readonly Option<int> Window = new("--window") { Description = "Pingpong messages in flight per connection", DefaultValueFactory = _ => 1 };
-        public readonly Option<int> InFlight = new("--inflight") { Description = "Stream bytes in flight per connection", DefaultValueFactory = _ => 64 * 1024 };
-        public readonly Option<double?> Warmup = new("--warmup") { Description = "Seconds of traffic before measuring (default 1; 0 with --count alone)" };
-        public readonly Option<string?> Source = new("--source") { Description = "Local addresses to bind to, round-robin: 127.0.0.1,127.0.0.2,..." };
-        public readonly Option<int?> Sources = new("--sources") { Description = "Bind to 127.0.0.1 .. 127.0.0.N round-robin (more than ~28,000 connections need several)" };
-        public readonly Option<int> Rate = new("--rate") { Description = "Connects per second (0: as fast as the server accepts)", DefaultValueFactory = _ => 0 };
-        public readonly Option<int> Burst = new("--burst") { Description = "Connects in progress at once", DefaultValueFactory = _ => 1000 };
-        public readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds before a connect, or an echo check, counts as failed", DefaultValueFactory = _ => 10 };
-        public readonly Option<double> Hold = new("--hold") { Description = "Conns: seconds to hold the connections between the two echo checks", DefaultValueFactory = _ => 0 };
-        public readonly Option<int?> ServerPid = new("--server-pid") { Description = "Conns: the server's PID, to report its memory (VmRSS, with its children) per connection" };
-        public readonly Option<int> Threads = new("--threads") { Description = "Client loop threads", DefaultValueFactory = _ => 1 };
-        public readonly Option<string?> Io = CreateIoOption();
+        public readonly Argument<string> Url = new("url")
+        {
+            Description = mode == BenchMode.Conns
+                ? "The echo server: tcp://host:port or unix:///path.sock"
+                : "The echo server: tcp://host:port, unix:///path.sock or tls://host:port",
+        };
+
+        public readonly Option<int?> Connections = new Option<int?>("--connections", "-c")
+        {
+            Description = mode == BenchMode.Conns ? "Connections to open and hold [default: 1000]" : "Connections, each with its own traffic [default: 1]",
+            HelpName = "N",
+        }.Whole(new NumberRule("connections", mode == BenchMode.Conns ? "10000" : "100", Min: 1));
+
+        public readonly Option<int> Size = new Option<int>("--size", "-s")
+        {
+            Description = mode == BenchMode.PingPong ? "Message size in bytes" : "Bytes per message, the unit of --count",
+            HelpName = "BYTES",
+            DefaultValueFactory = _ => 32,
+        }.Whole(new NumberRule("bytes", "32", Min: 1, Max: BenchOptions.MaxMessageSize));
+
+        public readonly Option<double?> Duration = new Option<double?>("--duration", "-d")
+        {
+            Description = "Seconds to measure [default: 10 unless --count is given]",
+            HelpName = "SECONDS",
+        }.Real(NumberRule.Seconds("10"));
+
+        public readonly Option<long?> Count = new Option<long?>("--count", "-n")
+        {
+            Description = mode == BenchMode.PingPong
+                ? "Messages per connection; the run ends when all are echoed"
+                : "Messages of --size bytes per connection; the run ends when all are echoed",
+            HelpName = "N",
+        }.Whole(new NumberRule("messages", "100000", Min: 1));
+
+        public readonly Option<int> Window = new Option<int>("--window")
+        {
+            Description = "Messages in flight per connection (window x size at most 16 MiB)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        }.Whole(new NumberRule("messages", "8", Min: 1));
+
+        public readonly Option<int> InFlight = new Option<int>("--inflight")
+        {
+            Description = "Bytes in flight per connection",
+            HelpName = "BYTES",
+            DefaultValueFactory = _ => 64 * 1024,
+        }.Whole(new NumberRule("bytes", "65536", Min: 1, Max: 16 * 1024 * 1024));
+
+        public readonly Option<double?> Warmup = new Option<double?>("--warmup")
+        {
+            Description = "Seconds of traffic before measuring [default: 1; 0 with --count alone]",
+            HelpName = "SECONDS",
+        }.Real(NumberRule.SecondsOrZero("1"));
+
+        public readonly Option<string?> Source = new("--source")
+        {
+            Description = "Local addresses to bind to, round-robin: 127.0.0.1,127.0.0.2,...",
+            HelpName = "ADDRS",
+        };
+
+        public readonly Option<int?> Sources = new Option<int?>("--sources")
+        {
+            Description = "Bind to 127.0.0.1 .. 127.0.0.N round-robin (more than ~28,000 connections need several)",
+            HelpName = "N",
+        }.Whole(new NumberRule("", "4", Min: 1, Max: 254));
+
+        public readonly Option<int> Rate = new Option<int>("--rate")
+        {
+            Description = "Connects per second (0: as fast as the server accepts)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 0,
+        }.Whole(new NumberRule("", "1000", Min: 0));
+
+        public readonly Option<int> Burst = new Option<int>("--burst")
+        {
+            Description = "Connects in progress at once",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1000,
+        }.Whole(new NumberRule("", "1000", Min: 1));
+
+        public readonly Option<double> ConnectTimeout = new Option<double>("--connect-timeout")
+        {
+            Description = "Seconds before a connect, or an echo check, counts as failed",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 10,
+        }.Real(NumberRule.Seconds("10"));
+
+        public readonly Option<double> Hold = new Option<double>("--hold")
+        {
+            Description = "Seconds to hold the connections between the two echo checks",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 0,
+        }.Real(NumberRule.SecondsOrZero("10"));
+
+        public readonly Option<int?> ServerPid = new Option<int?>("--server-pid")
+        {
+            Description = "The server's PID, to report its memory (VmRSS, with its children) per connection",
+            HelpName = "PID",
+        }.Whole(new NumberRule("", "1234", Min: 1));
+
+        public readonly Option<int> Threads = new Option<int>("--threads")
+        {
+            Description = "Client loop threads",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        }.Whole(new NumberRule("", "2", Min: 1, Max: 64));
+
+        public readonly Option<string?> Io = new Option<string?>("--io")
+        {
+            Description = mode == BenchMode.PingPong
+                ? "uring (io_uring, the default where the kernel offers it), epoll, tls (SslStream; tls://'s only driver) or async (the same driver without TLS, to compare)"
+                : "epoll (the default), uring (io_uring), tls (SslStream; tls://'s only driver) or async (the same driver without TLS, to compare)",
+        }.OneOf("epoll", "uring", "async", "tls");
+
+        /// <summary>The option's value, or its default where this mode does not take it (GetValue would give 0).</summary>
+        public T Get<T>(ParseResult p, Option<T> option)
+            where T : struct =>
+            p.CommandResult.Command.Options.Contains(option) ? p.GetValue(option) : (T)option.GetDefaultValue()!;
+
         public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
         public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
-
-        private static Option<string?> CreateIoOption()
-        {
-            var option = new Option<string?>("--io")
-            {
-                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it), epoll (stream's default),"
-                    + " tls (SslStream; tls://'s only driver) or async (the same driver without TLS, to compare)",
-            };
-            option.AcceptOnlyFromAmong("epoll", "uring", "async", "tls");
-            return option;
-        }
 
         public void AddTo(Command command)
         {
             command.Arguments.Add(Url);
-            foreach (var o in new Option[] { Connections, Size, Duration, Count, Window, InFlight, Warmup, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Io, Json, NoProgress })
+            Option[] traffic = mode == BenchMode.PingPong ? [Size, Duration, Count, Window, Warmup] : [Size, Duration, Count, InFlight, Warmup];
+            Option[] options = mode == BenchMode.Conns
+                ? [Connections, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress]
+                : [Connections, .. traffic, Source, Sources, Rate, Burst, ConnectTimeout, Threads, Io, Json, NoProgress];
+            foreach (var o in options)
             {
                 command.Options.Add(o);
             }
@@ -73,7 +169,7 @@ internal static class BenchCommand
     private static Command CreateMode(string name, BenchMode mode, string description)
     {
         var command = new Command(name, description);
-        var o = new Options();
+        var o = new Options(mode);
         o.AddTo(command);
         command.SetAction(async (ParseResult parseResult, CancellationToken ct) =>
         {
@@ -98,11 +194,15 @@ internal static class BenchCommand
                 return ExitCodes.Usage;
             }
 
+            // Ctrl+C or SIGTERM ends the run early with what it measured so far, as wrk and iperf do; System.CommandLine
+            // would return two seconds after the signal without it.
+            parseResult.InvocationConfiguration.ProcessTerminationTimeout = null;
+            using var signals = new StopSignals(steps: 1, ct);
             var progress = parseResult.GetValue(o.NoProgress) ? null : ProgressWriter(error, mode);
             BenchResult result;
             try
             {
-                result = await LoadGenerator.RunAsync(options, progress, ct);
+                result = await LoadGenerator.RunAsync(options, progress, signals.Stop);
             }
             catch (System.Net.Sockets.SocketException e)
             {
@@ -120,6 +220,16 @@ internal static class BenchCommand
                 error.Write("\r\u001b[K");
             }
 
+            var interrupted = signals.SignalExitCode;
+            if (result.Connected == 0 && interrupted is null)
+            {
+                // A table of zeros would bury the one fact that matters.
+                var first = result.Errors.First ?? "no connection was made";
+                var hint = first.Contains("TLS", StringComparison.Ordinal) ? "is it a TLS server?" : "is the server running?";
+                error.WriteLine($"sockcat: could not connect to {options.Url}: {first}; {hint}");
+                return ExitCodes.ConnectFailed;
+            }
+
             if (parseResult.GetValue(o.Json))
             {
                 using var buffer = new MemoryStream();
@@ -131,15 +241,19 @@ internal static class BenchCommand
                 WriteTable(output, result);
             }
 
-            if (result.Connected == 0)
+            if (interrupted is { } code)
             {
-                error.WriteLine($"sockcat: could not connect to {options.Url}: {result.Errors.First}; is the server running?");
-                return ExitCodes.ConnectFailed;
+                error.WriteLine(mode == BenchMode.Conns
+                    ? FormattableString.Invariant($"sockcat: interrupted after {result.ClientWallSeconds:0.0} s; the figures above are what was checked until then")
+                    : result.Seconds > 0
+                        ? FormattableString.Invariant($"sockcat: interrupted after {result.Seconds:0.0} s of measuring; the figures above cover that time")
+                        : "sockcat: interrupted before measuring began; nothing was measured");
+                return code;
             }
 
             if (!result.Succeeded)
             {
-                error.WriteLine($"sockcat: {result.Errors.Total} errors, {result.Connected} of {options.Connections} connected; first: {result.Errors.First ?? "connections missing"}");
+                error.WriteLine($"sockcat: {Counted.Of(result.Errors.Total, "error")}, {result.Connected} of {Counted.Of(options.Connections, "connection")} up; first: {result.Errors.First ?? "connections missing"}");
                 return ExitCodes.Failure;
             }
 
@@ -192,17 +306,17 @@ internal static class BenchCommand
             Mode = mode,
             Url = url!,
             Connections = p.GetValue(o.Connections) ?? (mode == BenchMode.Conns ? 1000 : 1),
-            MessageSize = p.GetValue(o.Size),
+            MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
             MessageCount = count,
-            Window = p.GetValue(o.Window),
-            InFlightBytes = p.GetValue(o.InFlight),
+            Window = o.Get(p, o.Window),
+            InFlightBytes = o.Get(p, o.InFlight),
             WarmupSeconds = p.GetValue(o.Warmup) ?? (p.GetValue(o.Duration) is null && count is not null ? 0 : 1),
             Sources = sources,
             ConnectRate = p.GetValue(o.Rate),
             ConnectBurst = p.GetValue(o.Burst),
             ConnectTimeoutSeconds = p.GetValue(o.ConnectTimeout),
-            HoldSeconds = p.GetValue(o.Hold),
+            HoldSeconds = o.Get(p, o.Hold),
             ServerPid = p.GetValue(o.ServerPid),
             Threads = p.GetValue(o.Threads),
             Io = p.GetValue(o.Io) switch

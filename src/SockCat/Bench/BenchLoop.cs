@@ -226,10 +226,15 @@ internal sealed unsafe partial class BenchLoop : IDisposable
         }
         else if (phase == BenchPhase.Stop)
         {
+            // Stopped before measuring began (Ctrl+C in warm-up): the warm-up's traffic is not a measurement.
+            if (_recording)
+            {
+                MeasuredMessages = Messages - _messagesAtMeasure;
+                MeasuredBytes = Bytes - _bytesAtMeasure;
+            }
+
             _recording = false;
             _stopping = true;
-            MeasuredMessages = Messages - _messagesAtMeasure;
-            MeasuredBytes = Bytes - _bytesAtMeasure;
         }
     }
 
