@@ -118,14 +118,14 @@ internal static class OptionValues
 
         if (value < rule.Min || (rule.MinExclusive && value <= rule.Min))
         {
-            var floor = rule.MinExclusive ? $"more than {Format(rule.Min)}{unit}" : $"{Format(rule.Min)}{unit} or more";
+            var floor = rule.MinExclusive ? $"more than {Amount(rule.Min, rule.Unit)}" : $"{Amount(rule.Min, rule.Unit)} or more";
             result.AddError($"{Names(option)}: {text} is too small; give {floor}, {example}");
             return null;
         }
 
         if (value > rule.Max)
         {
-            result.AddError($"{Names(option)}: {text} is too large; give at most {Format(rule.Max)}{unit}, {example}");
+            result.AddError($"{Names(option)}: {text} is too large; give at most {Amount(rule.Max, rule.Unit)}, {example}");
             return null;
         }
 
@@ -136,5 +136,10 @@ internal static class OptionValues
     private static string List(string[] values) =>
         values.Length == 1 ? values[0] : $"{string.Join(", ", values[..^1])} or {values[^1]}";
 
-    private static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    /// <summary>"0 seconds", "1 client", "1024": the unit singular where the number is one.</summary>
+    private static string Amount(double value, string unit)
+    {
+        var number = value.ToString("0.###", CultureInfo.InvariantCulture);
+        return unit.Length == 0 ? number : value == 1 && unit.EndsWith('s') ? $"1 {unit[..^1]}" : $"{number} {unit}";
+    }
 }
