@@ -9,13 +9,20 @@ internal static class CommonOptions
 {
     public static Argument<string> Url(string description)
     {
-        var argument = new Argument<string>("url") { Description = description };
-        // An unknown option would otherwise be taken for the URL, and the URL reported as the unexpected word.
+        return NoOptions(new Argument<string>("url") { Description = description });
+    }
+
+    /// <summary>
+    /// Reports a word that starts with '-' as an unknown option: System.CommandLine would take it for the URL, and report
+    /// the URL as the unexpected word (or the URL parser would say "no port in '--bogus'").
+    /// </summary>
+    public static Argument<T> NoOptions<T>(Argument<T> argument)
+    {
         argument.Validators.Add(result =>
         {
-            if (result.Tokens.Count == 1 && result.Tokens[0].Value.StartsWith('-'))
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-') && t.Value.Length > 1) is { } token)
             {
-                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+                result.AddError($"unknown option '{token.Value}'");
             }
         });
         return argument;

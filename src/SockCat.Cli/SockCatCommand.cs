@@ -65,6 +65,7 @@ internal static class SockCatCommand
 
         // An unknown word explains more than the missing command or argument it causes.
         var error = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal))
+            ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal) && e.Message.Contains("'-", StringComparison.Ordinal))
             ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
             ?? parseResult.Errors[0];
 

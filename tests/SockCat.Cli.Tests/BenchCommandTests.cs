@@ -63,10 +63,12 @@ public sealed class BenchCommandTests
         Assert.All(notListed, o => Assert.DoesNotContain(o + " ", result.Output));
     }
 
-    [Fact]
-    public async Task Bench_OptionOfAnotherMode_UnknownOption()
+    [Theory]
+    [InlineData("tcp://127.0.0.1:1", "--window", "4")]
+    [InlineData("--window", "4", "tcp://127.0.0.1:1")]
+    public async Task Bench_OptionOfAnotherMode_UnknownOption(params string[] args)
     {
-        var result = await CliRun.InvokeAsync("bench", "conns", "tcp://127.0.0.1:1", "--window", "4");
+        var result = await CliRun.InvokeAsync(["bench", "conns", .. args]);
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Single(result.Error.TrimEnd('\n').Split('\n'));

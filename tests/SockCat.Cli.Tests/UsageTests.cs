@@ -18,6 +18,7 @@ public sealed class UsageTests
     [InlineData(new[] { "serve", "echo", "--drain", "-1", "tcp://127.0.0.1:0" }, "sockcat: --drain: -1 is too small; give 0 seconds or more, e.g. --drain 5\n")]
     [InlineData(new[] { "serve", "echo", "--idle-timeout", "0", "tcp://127.0.0.1:0" }, "sockcat: --idle-timeout: 0 is too small; give more than 0 seconds, e.g. --idle-timeout 300\n")]
     [InlineData(new[] { "serve", "echo", "--max-conns", "0", "tcp://127.0.0.1:0" }, "sockcat: --max-conns: 0 is too small; give 1 client or more, e.g. --max-conns 1000\n")]
+    [InlineData(new[] { "serve", "echo", "--bogus", "tcp://127.0.0.1:0" }, "sockcat: unknown option '--bogus'; see 'sockcat serve echo --help'\n")]
     [InlineData(new[] { "-l", "9000" }, "sockcat: sockcat has no -l; to listen as nc -l does, type: sockcat listen tcp://0.0.0.0:9000\n")]
     [InlineData(new[] { "-lk", "9000" }, "sockcat: sockcat has no -lk; to listen as nc -lk does, type: sockcat listen -k tcp://0.0.0.0:9000\n")]
     [InlineData(new[] { "-l", "-p", "9000" }, "sockcat: sockcat has no -l; to listen as nc -l does, type: sockcat listen tcp://0.0.0.0:9000\n")]

@@ -30,12 +30,9 @@ internal static class BenchCommand
     /// <summary>Every option of the three modes; <see cref="AddTo"/> gives each mode only those it uses, so its --help lists no others.</summary>
     private sealed class Options(BenchMode mode)
     {
-        public readonly Argument<string> Url = new("url")
-        {
-            Description = mode == BenchMode.Conns
-                ? "The echo server: tcp://host:port or unix:///path.sock"
-                : "The echo server: tcp://host:port, unix:///path.sock or tls://host:port",
-        };
+        public readonly Argument<string> Url = CommonOptions.Url(mode == BenchMode.Conns
+            ? "The echo server: tcp://host:port or unix:///path.sock"
+            : "The echo server: tcp://host:port, unix:///path.sock or tls://host:port");
 
         public readonly Option<int?> Connections = new Option<int?>("--connections", "-c")
         {

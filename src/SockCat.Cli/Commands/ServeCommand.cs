@@ -34,11 +34,11 @@ internal static class ServeCommand
 /// </summary>
 internal sealed class ServeOptions
 {
-    public Argument<string[]> Endpoints { get; } = new("URL")
+    public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
         Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
         Arity = ArgumentArity.OneOrMore,
-    };
+    });
 
     public Option<int?> MaxConnections { get; } = new Option<int?>("--max-conns")
     {
