@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using SockCat.Endpoints;
 
@@ -10,13 +9,20 @@ internal static class CommonOptions
 {
     public static Argument<string> Url(string description)
     {
-        var argument = new Argument<string>("url") { Description = description };
-        // An unknown option would otherwise be taken for the URL, and the URL reported as the unexpected word.
+        return NoOptions(new Argument<string>("url") { Description = description });
+    }
+
+    /// <summary>
+    /// Reports a word that starts with '-' as an unknown option: System.CommandLine would take it for the URL, and report
+    /// the URL as the unexpected word (or the URL parser would say "no port in '--bogus'").
+    /// </summary>
+    public static Argument<T> NoOptions<T>(Argument<T> argument)
+    {
         argument.Validators.Add(result =>
         {
-            if (result.Tokens.Count == 1 && result.Tokens[0].Value.StartsWith('-'))
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith('-') && t.Value.Length > 1) is { } token)
             {
-                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+                result.AddError($"unknown option '{token.Value}'");
             }
         });
         return argument;
@@ -34,21 +40,8 @@ internal static class CommonOptions
             HelpName = "seconds",
         });
 
-    public static Option<double?> Seconds(Option<double?> option)
-    {
-        option.CustomParser = result =>
-        {
-            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= int.MaxValue / 1000.0)
-            {
-                return value;
-            }
-
-            result.AddError($"{option.Name} takes a number of seconds over 0, not '{text}'; e.g. {option.Name} 5 or {option.Name} 0.5");
-            return null;
-        };
-        return option;
-    }
+    /// <summary>A number of seconds over 0; anything else is a one-line usage error naming the option.</summary>
+    public static Option<double?> Seconds(Option<double?> option, string example = "5") => option.Real(NumberRule.Seconds(example));
 
     public static TimeSpan? ToTimeSpan(double? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 

@@ -25,6 +25,7 @@ internal static class SockCatCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         VerbHelp.Install(root);
+        OptionValues.CheckAllNumbers(root);
         return root;
     }
 
@@ -40,12 +41,7 @@ internal static class SockCatCommand
             if (parseResult.Errors.Count > 0 && parseResult.Action is System.CommandLine.Invocation.ParseErrorAction)
             {
                 // One line, the Unix way, with the exit code scripts read for bad usage (System.CommandLine would print its help and return 1).
-                var path = string.Join(' ', ["sockcat", .. CommandPath(parseResult.CommandResult)]);
-                // An unknown word explains more than the missing command or argument it causes.
-                var error = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal))
-                    ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
-                    ?? parseResult.Errors[0];
-                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {error.Message.TrimEnd('.')}; see '{path} --help'");
+                (configuration.Error ?? Console.Error).WriteLine($"sockcat: {UsageError(parseResult, args)}");
                 return ExitCodes.Usage;
             }
 
@@ -57,6 +53,32 @@ internal static class SockCatCommand
             (configuration.Error ?? Console.Error).WriteLine($"sockcat: {message}");
             return code;
         }
+    }
+
+    /// <summary>The one line for a command line that did not parse: <c>what is wrong; what to do</c>.</summary>
+    private static string UsageError(ParseResult parseResult, string[] args)
+    {
+        if (parseResult.CommandResult.Command is RootCommand && args.Length > 0 && NcHabits.Hint(args) is { } hint)
+        {
+            return hint;
+        }
+
+        // An unknown word explains more than the missing command or argument it causes.
+        var error = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("unknown option", StringComparison.Ordinal))
+            ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal) && e.Message.Contains("'-", StringComparison.Ordinal))
+            ?? parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+            ?? parseResult.Errors[0];
+
+        // A message from System.CommandLine itself may span lines; a terminal line and a log line want one.
+        var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+        if (message.Contains("; ", StringComparison.Ordinal))
+        {
+            // Our own messages already say what to do.
+            return message;
+        }
+
+        var path = string.Join(' ', ["sockcat", .. CommandPath(parseResult.CommandResult)]);
+        return $"{message}; see '{path} --help'";
     }
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)

@@ -6,11 +6,16 @@ public sealed class HelpApprovalTests
     [Theory]
     [InlineData("connect")]
     [InlineData("listen")]
+    [InlineData("serve echo")]
+    [InlineData("bench pingpong")]
+    [InlineData("bench stream")]
+    [InlineData("bench conns")]
     public async Task Help_Verb_MatchesTheApprovedText(string verb)
     {
-        var result = await CliRun.InvokeAsync(verb, "--help");
-        var approved = Path.Combine(AppContext.BaseDirectory, "Approvals", $"{verb}.help.approved.txt");
-        var received = Path.Combine(AppContext.BaseDirectory, "Approvals", $"{verb}.help.received.txt");
+        var result = await CliRun.InvokeAsync([.. verb.Split(' '), "--help"]);
+        var name = verb.Replace(' ', '-');
+        var approved = Path.Combine(AppContext.BaseDirectory, "Approvals", $"{name}.help.approved.txt");
+        var received = Path.Combine(AppContext.BaseDirectory, "Approvals", $"{name}.help.received.txt");
 
         if (!File.Exists(approved) || await File.ReadAllTextAsync(approved) != result.Output)
         {

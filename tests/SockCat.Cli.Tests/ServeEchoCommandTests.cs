@@ -91,7 +91,7 @@ public sealed partial class ServeEchoCommandTests
 
             Assert.Equal(0, process.ExitCode);
             Assert.InRange(signalled.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(9));
-            Assert.Matches(@"^sockcat: stopped after [\d.]+ s; served 1 connections, 12 B in, 12 B out$", rest.TrimEnd('\n').Split('\n')[^1]);
+            Assert.Matches(@"^sockcat: stopped after [\d.]+ s; served 1 connection, 12 B in, 12 B out$", rest.TrimEnd('\n').Split('\n')[^1]);
             Assert.Equal(
                 $"Connection accepted from 127.0.0.1:{clientPort}\nNow there are total 1 clients.\nA client disconnected. Now there are total 0 clients.\n",
                 await stdout);

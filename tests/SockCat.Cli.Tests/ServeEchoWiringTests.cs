@@ -111,7 +111,7 @@ public sealed partial class ServeEchoWiringTests
         }
 
         Assert.Equal(ExitCodes.Success, await serve.StopAsync());
-        Assert.Contains(", 1 datagrams,", serve.Error.Text);
+        Assert.Contains(", 1 datagram,", serve.Error.Text);
     }
 
     [Theory]

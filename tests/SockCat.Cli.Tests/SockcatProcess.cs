@@ -17,6 +17,8 @@ internal sealed class SockcatProcess : IAsyncDisposable
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll");
 
+    public int Id => _process.Id;
+
     public Stream Stdin => _process.StandardInput.BaseStream;
 
     public int Id => _process.Id;

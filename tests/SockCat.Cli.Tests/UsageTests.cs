@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace SockCat.Cli.Tests;
 
 /// <summary>Bad command lines: one line on stderr, exit code 2, never a stack trace or a help dump.</summary>
@@ -5,9 +7,25 @@ public sealed class UsageTests
 {
     [Theory]
     [InlineData(new[] { "connect" }, "sockcat: Required argument missing for command: 'connect'; see 'sockcat connect --help'")]
-    [InlineData(new[] { "connect", "--timeout", "0", "127.0.0.1:1" }, "sockcat: --timeout takes a number of seconds over 0, not '0'; e.g. --timeout 5 or --timeout 0.5; see 'sockcat connect --help'")]
-    [InlineData(new[] { "connect", "-w", "soon", "127.0.0.1:1" }, "sockcat: --timeout takes a number of seconds over 0, not 'soon'")]
-    [InlineData(new[] { "connect", "--idle-timeout", "-1", "127.0.0.1:1" }, "see 'sockcat connect --help'")]
+    [InlineData(new[] { "connect", "--timeout", "0", "127.0.0.1:1" }, "sockcat: -w/--timeout: 0 is too small; give more than 0 seconds, e.g. -w 5\n")]
+    [InlineData(new[] { "connect", "-w", "soon", "127.0.0.1:1" }, "sockcat: -w/--timeout: 'soon' is not a number of seconds; e.g. -w 5\n")]
+    [InlineData(new[] { "serve", "echo", "--transport", "foo", "tcp://127.0.0.1:0" }, "sockcat: --transport: unknown value 'foo'; use auto, epoll, kestrel or kestrel-epoll\n")]
+    [InlineData(new[] { "serve", "echo", "--log-format", "xml", "tcp://127.0.0.1:0" }, "sockcat: --log-format: unknown value 'xml'; use text or json\n")]
+    [InlineData(new[] { "bench", "pingpong", "--io", "fast", "tcp://127.0.0.1:1" }, "sockcat: --io: unknown value 'fast'; use epoll, uring, async or tls\n")]
+    [InlineData(new[] { "bench", "pingpong", "-d", "abc", "tcp://127.0.0.1:1" }, "sockcat: -d/--duration: 'abc' is not a number of seconds; e.g. -d 10\n")]
+    [InlineData(new[] { "bench", "stream", "-c", "1.5", "tcp://127.0.0.1:1" }, "sockcat: -c/--connections: '1.5' is not a whole number of connections; e.g. -c 100\n")]
+    [InlineData(new[] { "bench", "conns", "--threads", "100", "tcp://127.0.0.1:1" }, "sockcat: --threads: 100 is too large; give at most 64, e.g. --threads 2\n")]
+    [InlineData(new[] { "serve", "echo", "--drain", "-1", "tcp://127.0.0.1:0" }, "sockcat: --drain: -1 is too small; give 0 seconds or more, e.g. --drain 5\n")]
+    [InlineData(new[] { "serve", "echo", "--idle-timeout", "0", "tcp://127.0.0.1:0" }, "sockcat: --idle-timeout: 0 is too small; give more than 0 seconds, e.g. --idle-timeout 300\n")]
+    [InlineData(new[] { "serve", "echo", "--max-conns", "0", "tcp://127.0.0.1:0" }, "sockcat: --max-conns: 0 is too small; give 1 client or more, e.g. --max-conns 1000\n")]
+    [InlineData(new[] { "serve", "echo", "--bogus", "tcp://127.0.0.1:0" }, "sockcat: unknown option '--bogus'; see 'sockcat serve echo --help'\n")]
+    [InlineData(new[] { "-l", "9000" }, "sockcat: sockcat has no -l; to listen as nc -l does, type: sockcat listen tcp://0.0.0.0:9000\n")]
+    [InlineData(new[] { "-lk", "9000" }, "sockcat: sockcat has no -lk; to listen as nc -lk does, type: sockcat listen -k tcp://0.0.0.0:9000\n")]
+    [InlineData(new[] { "-l", "-p", "9000" }, "sockcat: sockcat has no -l; to listen as nc -l does, type: sockcat listen tcp://0.0.0.0:9000\n")]
+    [InlineData(new[] { "example.com", "80" }, "sockcat: 'example.com' is not a command; to connect as nc HOST PORT does, type: sockcat connect tcp://example.com:80\n")]
+    [InlineData(new[] { "-v", "::1", "22" }, "sockcat: sockcat has no -v; to connect as nc HOST PORT does, type: sockcat connect tcp://[::1]:22\n")]
+    [InlineData(new[] { "-z", "example.com", "80" }, "sockcat: Unrecognized command or argument '-z'; see 'sockcat --help'\n")]
+    [InlineData(new[] { "connect", "--idle-timeout", "-1", "127.0.0.1:1" }, "sockcat: -i/--idle-timeout: -1 is too small; give more than 0 seconds, e.g. -i 5\n")]
     [InlineData(new[] { "connect", "--bogus", "127.0.0.1:1" }, "sockcat: unknown option '--bogus'; see 'sockcat connect --help'")]
     [InlineData(new[] { "connect", "tcp://127.0.0.1" }, "sockcat: no port in 'tcp://127.0.0.1'; add one, e.g. tcp://127.0.0.1:4444")]
     [InlineData(new[] { "connect", "tcp://127.0.0.1:0" }, "sockcat: port 0 in tcp://127.0.0.1:0 only means something when listening; give the server's port, e.g. tcp://127.0.0.1:4444")]
@@ -27,6 +45,57 @@ public sealed class UsageTests
         Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("sockcat: ", result.Error);
         Assert.Empty(result.Stdout);
+    }
+
+    [Theory]
+    [InlineData(300, "is 300 characters long, over the 253 a host name may have; check it, or use an IP address")]
+    [InlineData(70, "has a 70-character part between dots, over the 63 DNS allows; check it, or use an IP address")]
+    public async Task Connect_HostNameTooLong_OurOwnLine(int length, string expected)
+    {
+        var host = new string('a', length) + (length < 253 ? ".example.com" : "");
+
+        var result = await CliRun.InvokeAsync("connect", $"tcp://{host}:80");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.EndsWith(expected + "\n", result.Error);
+        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+    }
+
+    /// <summary>Every numeric option of every verb, present and future, with a value that is not a number.</summary>
+    public static TheoryData<string[]> NumericOptions()
+    {
+        var data = new TheoryData<string[]>();
+        void Walk(Command command, string[] path)
+        {
+            foreach (var option in command.Options)
+            {
+                var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+                if (type == typeof(int) || type == typeof(long) || type == typeof(double))
+                {
+                    data.Add([.. path, option.Name]);
+                }
+            }
+
+            foreach (var sub in command.Subcommands)
+            {
+                Walk(sub, [.. path, sub.Name]);
+            }
+        }
+
+        Walk(SockCatCommand.Create(), []);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NumericOptions))]
+    public async Task Invoke_NumericOptionNotANumber_OneLineNamingTheOption(string[] pathAndOption)
+    {
+        var result = await CliRun.InvokeAsync([.. pathAndOption, "abc", "tcp://127.0.0.1:1"]);
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+        Assert.Matches($"^sockcat: (-./)?{pathAndOption[^1]}: 'abc' is not a (whole )?number[^;]*; e.g. -", result.Error);
+        Assert.DoesNotContain("System.", result.Error);
     }
 
     [Fact]

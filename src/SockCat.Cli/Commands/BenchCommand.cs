@@ -27,53 +27,10 @@ internal static class BenchCommand
         return bench;
     }
 
-    private sealed class Options
-    {
-        public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port, unix:///path.sock or tls://host:port (pingpong, stream)" };
-        public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000)" };
-        public readonly Option<int> Size = new("--size", "-s") { Description = "Message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };
-        public readonly Option<double?> Duration = new("--duration", "-d") { Description = "Seconds to measure (default 10 unless --count is given)" };
-        public readonly Option<long?> Count = new("--count", "-n") { Description = "Messages per connection (stream: of --size bytes); the run ends when all are echoed" };
-        public readonly Option<int> Window = new("--window") { Description = "Pingpong messages in flight per connection", DefaultValueFactory = _ => 1 };
-        public readonly Option<int> InFlight = new("--inflight") { Description = "Stream bytes in flight per connection", DefaultValueFactory = _ => 64 * 1024 };
-        public readonly Option<double?> Warmup = new("--warmup") { Description = "Seconds of traffic before measuring (default 1; 0 with --count alone)" };
-        public readonly Option<string?> Source = new("--source") { Description = "Local addresses to bind to, round-robin: 127.0.0.1,127.0.0.2,..." };
-        public readonly Option<int?> Sources = new("--sources") { Description = "Bind to 127.0.0.1 .. 127.0.0.N round-robin (more than ~28,000 connections need several)" };
-        public readonly Option<int> Rate = new("--rate") { Description = "Connects per second (0: as fast as the server accepts)", DefaultValueFactory = _ => 0 };
-        public readonly Option<int> Burst = new("--burst") { Description = "Connects in progress at once", DefaultValueFactory = _ => 1000 };
-        public readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds before a connect, or an echo check, counts as failed", DefaultValueFactory = _ => 10 };
-        public readonly Option<double> Hold = new("--hold") { Description = "Conns: seconds to hold the connections between the two echo checks", DefaultValueFactory = _ => 0 };
-        public readonly Option<int?> ServerPid = new("--server-pid") { Description = "Conns: the server's PID, to report its memory (VmRSS, with its children) per connection" };
-        public readonly Option<int> Threads = new("--threads") { Description = "Client loop threads", DefaultValueFactory = _ => 1 };
-        public readonly Option<string?> Io = CreateIoOption();
-        public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
-        public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
-
-        private static Option<string?> CreateIoOption()
-        {
-            var option = new Option<string?>("--io")
-            {
-                Description = "Pingpong and stream I/O: uring (io_uring; pingpong's default where the kernel offers it), epoll (stream's default),"
-                    + " tls (SslStream; tls://'s only driver) or async (the same driver without TLS, to compare)",
-            };
-            option.AcceptOnlyFromAmong("epoll", "uring", "async", "tls");
-            return option;
-        }
-
-        public void AddTo(Command command)
-        {
-            command.Arguments.Add(Url);
-            foreach (var o in new Option[] { Connections, Size, Duration, Count, Window, InFlight, Warmup, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Io, Json, NoProgress })
-            {
-                command.Options.Add(o);
-            }
-        }
-    }
-
     private static Command CreateMode(string name, BenchMode mode, string description)
     {
         var command = new Command(name, description);
-        var o = new Options();
+        var o = new BenchModeOptions(mode);
         o.AddTo(command);
         command.SetAction(async (ParseResult parseResult, CancellationToken ct) =>
         {
@@ -98,11 +55,15 @@ internal static class BenchCommand
                 return ExitCodes.Usage;
             }
 
+            // Ctrl+C or SIGTERM ends the run early with what it measured so far, as wrk and iperf do; System.CommandLine
+            // would return two seconds after the signal without it.
+            parseResult.InvocationConfiguration.ProcessTerminationTimeout = null;
+            using var signals = new StopSignals(steps: 1, ct);
             var progress = parseResult.GetValue(o.NoProgress) ? null : ProgressWriter(error, mode);
             BenchResult result;
             try
             {
-                result = await LoadGenerator.RunAsync(options, progress, ct);
+                result = await LoadGenerator.RunAsync(options, progress, signals.Stop);
             }
             catch (System.Net.Sockets.SocketException e)
             {
@@ -120,6 +81,16 @@ internal static class BenchCommand
                 error.Write("\r\u001b[K");
             }
 
+            var interrupted = signals.SignalExitCode;
+            if (result.Connected == 0 && interrupted is null)
+            {
+                // A table of zeros would bury the one fact that matters.
+                var first = result.Errors.First ?? "no connection was made";
+                var hint = first.Contains("TLS", StringComparison.Ordinal) ? "is it a TLS server?" : "is the server running?";
+                error.WriteLine($"sockcat: could not connect to {options.Url}: {first}; {hint}");
+                return ExitCodes.ConnectFailed;
+            }
+
             if (parseResult.GetValue(o.Json))
             {
                 using var buffer = new MemoryStream();
@@ -131,15 +102,19 @@ internal static class BenchCommand
                 WriteTable(output, result);
             }
 
-            if (result.Connected == 0)
+            if (interrupted is { } code)
             {
-                error.WriteLine($"sockcat: could not connect to {options.Url}: {result.Errors.First}; is the server running?");
-                return ExitCodes.ConnectFailed;
+                error.WriteLine(mode == BenchMode.Conns
+                    ? FormattableString.Invariant($"sockcat: interrupted after {result.ClientWallSeconds:0.0} s; the figures above are what was checked until then")
+                    : result.Seconds > 0
+                        ? FormattableString.Invariant($"sockcat: interrupted after {result.Seconds:0.0} s of measuring; the figures above cover that time")
+                        : "sockcat: interrupted before measuring began; nothing was measured");
+                return code;
             }
 
             if (!result.Succeeded)
             {
-                error.WriteLine($"sockcat: {result.Errors.Total} errors, {result.Connected} of {options.Connections} connected; first: {result.Errors.First ?? "connections missing"}");
+                error.WriteLine($"sockcat: {Counted.Of(result.Errors.Total, "error")}, {result.Connected} of {Counted.Of(options.Connections, "connection")} up; first: {result.Errors.First ?? "connections missing"}");
                 return ExitCodes.Failure;
             }
 
@@ -148,7 +123,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static bool TryBuild(ParseResult p, Options o, BenchMode mode, out BenchOptions? options, out string? problem)
+    private static bool TryBuild(ParseResult p, BenchModeOptions o, BenchMode mode, out BenchOptions? options, out string? problem)
     {
         options = null;
         if (!EndpointUrl.TryParse(p.GetValue(o.Url), out var url, out problem))
@@ -192,17 +167,17 @@ internal static class BenchCommand
             Mode = mode,
             Url = url!,
             Connections = p.GetValue(o.Connections) ?? (mode == BenchMode.Conns ? 1000 : 1),
-            MessageSize = p.GetValue(o.Size),
+            MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
             MessageCount = count,
-            Window = p.GetValue(o.Window),
-            InFlightBytes = p.GetValue(o.InFlight),
+            Window = o.Get(p, o.Window),
+            InFlightBytes = o.Get(p, o.InFlight),
             WarmupSeconds = p.GetValue(o.Warmup) ?? (p.GetValue(o.Duration) is null && count is not null ? 0 : 1),
             Sources = sources,
             ConnectRate = p.GetValue(o.Rate),
             ConnectBurst = p.GetValue(o.Burst),
             ConnectTimeoutSeconds = p.GetValue(o.ConnectTimeout),
-            HoldSeconds = p.GetValue(o.Hold),
+            HoldSeconds = o.Get(p, o.Hold),
             ServerPid = p.GetValue(o.ServerPid),
             Threads = p.GetValue(o.Threads),
             Io = p.GetValue(o.Io) switch

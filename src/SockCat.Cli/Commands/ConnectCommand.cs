@@ -122,9 +122,9 @@ internal static class ConnectCommand
         ClientConnection connection;
         try
         {
-            connection = await SocketClient.ConnectAsync(settings.Url, options, signals.Token).ConfigureAwait(false);
+            connection = await SocketClient.ConnectAsync(settings.Url, options, signals.Stop).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
         {
             return signals.ExitCode;
         }
@@ -141,8 +141,8 @@ internal static class ConnectCommand
             Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
             var output = console.OpenOutput();
             var result = connection.IsDatagram
-                ? await DatagramBridge.RunAsync(connection, input, output, settings.Bridge, signals.Token).ConfigureAwait(false)
-                : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Token).ConfigureAwait(false);
+                ? await DatagramBridge.RunAsync(connection, input, output, settings.Bridge, signals.Stop).ConfigureAwait(false)
+                : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Stop).ConfigureAwait(false);
             if (connection.IsDatagram && result.Outcome == StreamBridgeOutcome.PeerFailed)
             {
                 throw DatagramBridge.Failure(peerName, result.Error!);

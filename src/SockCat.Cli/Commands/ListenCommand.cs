@@ -85,7 +85,7 @@ internal static class ListenCommand
             if (verbose || (url.Scheme == EndpointScheme.Tcp && url.Port == 0))
             {
                 await error.WriteLineAsync($"sockcat: listening on {listener.Url}").ConfigureAwait(false);
-                await error.FlushAsync(signals.Token).ConfigureAwait(false);
+                await error.FlushAsync(signals.Stop).ConfigureAwait(false);
             }
 
             // With --keep-open a client that leaves while stdin is quiet ends its turn; a read already pending on stdin
@@ -99,9 +99,9 @@ internal static class ListenCommand
                 Socket client;
                 try
                 {
-                    client = await listener.AcceptAsync(signals.Token).ConfigureAwait(false);
+                    client = await listener.AcceptAsync(signals.Stop).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+                catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
                 {
                     return signals.ExitCode;
                 }
@@ -121,7 +121,7 @@ internal static class ListenCommand
                 StreamBridgeResult result;
                 using (client)
                 {
-                    result = await StreamBridge.RunAsync(input, output, client, bridge, signals.Token).ConfigureAwait(false);
+                    result = await StreamBridge.RunAsync(input, output, client, bridge, signals.Stop).ConfigureAwait(false);
                 }
 
                 var code = await BridgeReport.ExitCodeAsync(result, peerName, bridge.IdleTimeout, verbose, signals, error).ConfigureAwait(false);

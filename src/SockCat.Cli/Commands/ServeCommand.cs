@@ -34,59 +34,59 @@ internal static class ServeCommand
 /// </summary>
 internal sealed class ServeOptions
 {
-    public Argument<string[]> Endpoints { get; } = new("URL")
+    public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
         Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
         Arity = ArgumentArity.OneOrMore,
-    };
+    });
 
-    public Option<int?> MaxConnections { get; } = new("--max-conns")
+    public Option<int?> MaxConnections { get; } = new Option<int?>("--max-conns")
     {
         HelpName = "N",
         Description = "Clients served at once; one more is told the server is full [default: the open-file limit less 100]",
-    };
+    }.Whole(new NumberRule("clients", "1000", Min: 1));
 
-    public Option<double?> IdleTimeout { get; } = new("--idle-timeout")
+    public Option<double?> IdleTimeout { get; } = new Option<double?>("--idle-timeout")
     {
         HelpName = "SECONDS",
         Description = "Close a connection with no traffic either way for this many SECONDS [default: never]",
-    };
+    }.Real(NumberRule.Seconds("300"));
 
-    public Option<int?> MaxQueue { get; } = new("--max-queue")
+    public Option<int?> MaxQueue { get; } = new Option<int?>("--max-queue")
     {
         HelpName = "BYTES",
         Description = $"BYTES queued for a client before the server stops reading it; a client that never reads is cut at twice this [default: {ServerOptions.DefaultMaxOutputQueueBytes}]",
-    };
+    }.Whole(new NumberRule("bytes", $"{ServerOptions.DefaultMaxOutputQueueBytes}", Min: 1024));
 
-    public Option<int?> Loops { get; } = new("--loops")
+    public Option<int?> Loops { get; } = new Option<int?>("--loops")
     {
         HelpName = "N",
         Description = "Epoll loop threads [default: half the processors, at least 1]",
-    };
+    }.Whole(new NumberRule("", "2", Min: 1, Max: 1024));
 
-    public Option<double> Drain { get; } = new("--drain")
+    public Option<double> Drain { get; } = new Option<double>("--drain")
     {
         HelpName = "SECONDS",
         Description = "On Ctrl+C or SIGTERM, SECONDS to let connections finish before closing them",
         DefaultValueFactory = _ => 5,
-    };
+    }.Real(NumberRule.SecondsOrZero("5"));
 
-    public Option<string> Transport { get; } = new("--transport")
+    public Option<string> Transport { get; } = new Option<string>("--transport")
     {
         Description = "epoll (the engine's own loop, Linux), kestrel (ASP.NET Core's sockets), kestrel-epoll (Kestrel on the epoll loop), or auto",
         DefaultValueFactory = _ => "auto",
-    };
+    }.OneOf("auto", "epoll", "kestrel", "kestrel-epoll");
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q")
     {
         Description = "Do not log each connection (warnings and errors still go to stderr)",
     };
 
-    public Option<string> LogFormat { get; } = new("--log-format")
+    public Option<string> LogFormat { get; } = new Option<string>("--log-format")
     {
         Description = "text (the seed's lines) or json (one object per line)",
         DefaultValueFactory = _ => "text",
-    };
+    }.OneOf("text", "json");
 
     public Option<string[]> Allow { get; } = new("--allow")
     {
@@ -112,17 +112,11 @@ internal sealed class ServeOptions
         Description = "PEM private key for --cert (unencrypted) [default: read from the --cert file]",
     };
 
-    public Option<double?> TlsHandshakeTimeout { get; } = new("--tls-handshake-timeout")
+    public Option<double?> TlsHandshakeTimeout { get; } = new Option<double?>("--tls-handshake-timeout")
     {
         HelpName = "SECONDS",
         Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}]",
-    };
-
-    public ServeOptions()
-    {
-        Transport.AcceptOnlyFromAmong("auto", "epoll", "kestrel", "kestrel-epoll");
-        LogFormat.AcceptOnlyFromAmong("text", "json");
-    }
+    }.Real(NumberRule.Seconds($"{TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}"));
 
     public void AddTo(Command command)
     {
@@ -190,37 +184,12 @@ internal sealed class ServeOptions
         }
 
         var handshake = parseResult.GetValue(TlsHandshakeTimeout);
-        if (handshake is not null && !(handshake > 0))
-        {
-            return Fail($"--tls-handshake-timeout {handshake} must be more than 0 seconds; e.g. --tls-handshake-timeout 10", ExitCodes.Usage);
-        }
-
         var maxConnections = parseResult.GetValue(MaxConnections);
         var idle = parseResult.GetValue(IdleTimeout);
         var maxQueue = parseResult.GetValue(MaxQueue);
         var loops = parseResult.GetValue(Loops);
         var drain = parseResult.GetValue(Drain);
         var quiet = parseResult.GetValue(Quiet);
-        if (maxConnections is < 1)
-        {
-            return Fail($"--max-conns {maxConnections} is not a number of clients; give 1 or more", ExitCodes.Usage);
-        }
-
-        if (idle is <= 0 || drain < 0 || double.IsNaN(drain))
-        {
-            return Fail("--idle-timeout must be more than 0 seconds and --drain 0 or more; e.g. --idle-timeout 300 --drain 5", ExitCodes.Usage);
-        }
-
-        if (maxQueue is < 1024)
-        {
-            return Fail($"--max-queue {maxQueue} is too small to hold a reply; give 1024 bytes or more (default {ServerOptions.DefaultMaxOutputQueueBytes})", ExitCodes.Usage);
-        }
-
-        if (loops is < 1 or > 1024)
-        {
-            return Fail($"--loops {loops} is out of range; give 1 to 1024", ExitCodes.Usage);
-        }
-
         var transport = parseResult.GetValue(Transport) switch
         {
             "epoll" => ServerTransport.Epoll,
@@ -233,6 +202,8 @@ internal sealed class ServeOptions
             return Fail($"--transport {parseResult.GetValue(Transport)} needs Linux on x86-64; use --transport auto or kestrel", ExitCodes.Usage);
         }
 
+        // Said once serving has started: a start that fails prints its error alone.
+        string? fileLimitLine = null;
         if (OpenFileLimit.RaiseToHardLimit() is var (before, after))
         {
             var allowed = OpenFileLimit.ConnectionsAllowed(after);
@@ -241,11 +212,8 @@ internal sealed class ServeOptions
                 return Fail($"--max-conns {maxConnections} needs more open files than the limit ({after}) allows; raise it (ulimit -n, or LimitNOFILE= for a service) or use --max-conns {allowed} or fewer", ExitCodes.Usage);
             }
 
-            if (!quiet)
-            {
-                var raised = after > before ? $" (raised from {before})" : "";
-                stderr.WriteLine($"sockcat: open-file limit {after}{raised}: room for {Math.Min(allowed, maxConnections ?? allowed)} clients");
-            }
+            var raised = after > before ? $" (raised from {before})" : "";
+            fileLimitLine = $"sockcat: open-file limit {after}{raised}: room for {Counted.Of(Math.Min(allowed, maxConnections ?? allowed), "client")}";
         }
 
         var options = new ServerOptions
@@ -262,7 +230,8 @@ internal sealed class ServeOptions
         configure?.Invoke(options);
 
         // Only a tls:// endpoint needs a certificate: generating one costs time and a fingerprint line nobody asked for.
-        using var certificate = streamUrls.Any(u => u.Scheme == EndpointScheme.Tls) ? LoadCertificate(parseResult, stderr) : null;
+        var tls = streamUrls.Any(u => u.Scheme == EndpointScheme.Tls);
+        using var certificate = tls ? LoadCertificate(parseResult) : null;
         if (certificate is { Error: { } certificateError })
         {
             return Fail(certificateError, ExitCodes.ListenFailed);
@@ -276,27 +245,11 @@ internal sealed class ServeOptions
 
         var json = parseResult.GetValue(LogFormat) == "json";
         using var logProvider = new ServeLoggerProvider(stdout, stderr, json, quiet ? LogLevel.Warning : LogLevel.Information);
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace));
+        // The generic host under tls:// logs a failed start with its stack trace; the error line below says it once.
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
+            .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-
-        if (certificate?.Certificate is { } ready)
-        {
-            var tlsLogger = loggerFactory.CreateLogger("SockCat.Server.Tls");
-            foreach (var warning in ready.Warnings)
-            {
-                TlsLog.CertificateWarning(tlsLogger, warning);
-            }
-        }
-
+        using var signals = new StopSignals(steps: 2, cancellationToken);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
         var datagramServers = new List<UdpEchoServer>();
         var bound = new List<EndpointUrl>();
@@ -338,10 +291,30 @@ internal sealed class ServeOptions
             stderr.WriteLine($"sockcat: listening on {url}");
         }
 
+        if (certificate?.Certificate is { } ready)
+        {
+            stderr.WriteLine(certificate.Line);
+            var tlsLogger = loggerFactory.CreateLogger("SockCat.Server.Tls");
+            foreach (var warning in ready.Warnings)
+            {
+                TlsLog.CertificateWarning(tlsLogger, warning);
+            }
+        }
+
+        if (!tls && IgnoredCertificateOptions(parseResult) is { } ignored)
+        {
+            stderr.WriteLine($"sockcat: {ignored} only for tls:// endpoints, and none is given; serving without TLS (add e.g. tls://127.0.0.1:4443 to serve TLS too)");
+        }
+
+        if (fileLimitLine is not null && !quiet)
+        {
+            stderr.WriteLine(fileLimitLine);
+        }
+
         stderr.Flush();
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token);
+            await Task.Delay(Timeout.Infinite, signals.Stop);
         }
         catch (OperationCanceledException)
         {
@@ -349,12 +322,24 @@ internal sealed class ServeOptions
 
         // Datagrams have no connection to let finish: their sockets close at once, while streams drain.
         await StopDatagramsAsync(datagramServers);
-        var summary = streamUrls.Count > 0 ? await server.StopAsync(options.DrainTimeout, CancellationToken.None) : null;
+        ServerSummary? summary = null;
+        if (streamUrls.Count > 0)
+        {
+            var open = server.Connections.Count;
+            if (open > 0 && options.DrainTimeout > TimeSpan.Zero)
+            {
+                stderr.WriteLine($"sockcat: draining {Counted.Of(open, "connection")} for up to {CommonOptions.Seconds(options.DrainTimeout)} (Ctrl+C again to close {(open == 1 ? "it" : "them")} now)");
+                stderr.Flush();
+            }
+
+            summary = await server.StopAsync(options.DrainTimeout, signals.Now);
+        }
+
         logProvider.Dispose();
         var uptime = summary?.Uptime ?? TimeSpan.Zero;
         var datagramBytes = datagramServers.Sum(d => d.BytesEchoed);
-        var datagrams = datagramServers.Count > 0 ? $", {datagramServers.Sum(d => d.DatagramsEchoed)} datagrams" : "";
-        stderr.WriteLine($"sockcat: stopped after {FormatDuration(uptime)}; served {summary?.ConnectionsServed ?? 0} connections{datagrams}, " +
+        var datagrams = datagramServers.Count > 0 ? $", {Counted.Of(datagramServers.Sum(d => d.DatagramsEchoed), "datagram")}" : "";
+        stderr.WriteLine($"sockcat: stopped after {FormatDuration(uptime)}; served {Counted.Of(summary?.ConnectionsServed ?? 0, "connection")}{datagrams}, " +
                          $"{FormatBytes((summary?.BytesReceived ?? 0) + datagramBytes)} in, {FormatBytes((summary?.BytesSent ?? 0) + datagramBytes)} out");
         return ExitCodes.Success;
     }
@@ -367,8 +352,18 @@ internal sealed class ServeOptions
         }
     }
 
-    /// <summary>Loads --cert/--key, or makes a self-signed certificate, and prints its fingerprint for <c>connect --fingerprint</c>.</summary>
-    private CertificateResult LoadCertificate(ParseResult parseResult, TextWriter stderr)
+    /// <summary>"--cert is", "--key is" or "--cert and --key are": those given, for a server with no tls:// endpoint to use them.</summary>
+    private string? IgnoredCertificateOptions(ParseResult parseResult) =>
+        (parseResult.GetValue(Certificate) is not null, parseResult.GetValue(Key) is not null) switch
+        {
+            (true, true) => "--cert and --key are",
+            (true, false) => "--cert is",
+            (false, true) => "--key is",
+            _ => null,
+        };
+
+    /// <summary>Loads --cert/--key, or makes a self-signed certificate, with the line that gives its fingerprint for <c>connect --fingerprint</c>.</summary>
+    private CertificateResult LoadCertificate(ParseResult parseResult)
     {
         ServerCertificate certificate;
         try
@@ -377,17 +372,16 @@ internal sealed class ServeOptions
         }
         catch (ServerCertificateException e)
         {
-            return new CertificateResult(null, e.Message);
+            return new CertificateResult(null, e.Message, "");
         }
 
         var what = certificate.IsSelfSigned
             ? "self-signed for localhost, 127.0.0.1, ::1"
             : $"{certificate.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}, valid until {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}";
-        stderr.WriteLine($"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}");
-        return new CertificateResult(certificate, null);
+        return new CertificateResult(certificate, null, $"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}");
     }
 
-    private sealed record CertificateResult(ServerCertificate? Certificate, string? Error) : IDisposable
+    private sealed record CertificateResult(ServerCertificate? Certificate, string? Error, string Line) : IDisposable
     {
         public void Dispose() => Certificate?.Dispose();
     }

@@ -27,7 +27,8 @@ internal static class ServeEchoCommand
               sockcat serve echo tls://127.0.0.1:4443                   prints the self-signed certificate's fingerprint
               sockcat serve echo tls://0.0.0.0:4443 --cert cert.pem --key key.pem
               sockcat serve echo tcp://0.0.0.0:4444 --allow 10.0.0.0/8,127.0.0.1 --deny 10.9.0.0/16
-            Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
+            Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds (a second Ctrl+C closes them at once),
+            and prints a summary.
             """);
         options.AddTo(command);
         command.Options.Add(single);

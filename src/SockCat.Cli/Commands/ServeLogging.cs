@@ -102,7 +102,8 @@ internal sealed class ServeLoggerProvider : ILoggerProvider
                 return;
             }
 
-            var line = exception is null || logLevel < LogLevel.Error ? $"sockcat: {message}" : $"sockcat: {message}{Environment.NewLine}{exception}";
+            // One line, as every error of sockcat's: the exception's own message, never its stack trace (--log-format json keeps it).
+            var line = exception is null || logLevel < LogLevel.Error ? $"sockcat: {message}" : $"sockcat: {message}: {exception.GetType().Name}: {exception.Message.ReplaceLineEndings(" ")}";
             provider.Enqueue(line, toError: true);
         }
 

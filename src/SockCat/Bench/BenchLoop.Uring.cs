@@ -98,12 +98,12 @@ internal sealed unsafe partial class BenchLoop
             if (phase != seenPhase)
             {
                 seenPhase = phase;
+                OnPhase(phase);
                 if (phase == BenchPhase.Exit)
                 {
                     return;
                 }
 
-                OnPhase(phase);
             }
 
             ring.Enter(1, &timeout);

@@ -146,12 +146,11 @@ internal sealed unsafe partial class BenchLoop : IDisposable
                 if (phase != seenPhase)
                 {
                     seenPhase = phase;
+                    OnPhase(phase);
                     if (phase == BenchPhase.Exit)
                     {
                         break;
                     }
-
-                    OnPhase(phase);
                 }
 
                 var round = _control.CheckRound;
@@ -226,10 +225,24 @@ internal sealed unsafe partial class BenchLoop : IDisposable
         }
         else if (phase == BenchPhase.Stop)
         {
-            _recording = false;
+            EndMeasurement();
             _stopping = true;
+        }
+        else if (phase == BenchPhase.Exit)
+        {
+            // Exit can follow Measure before this loop saw Stop (the run ends early once every connection is gone).
+            EndMeasurement();
+        }
+    }
+
+    private void EndMeasurement()
+    {
+        // Not recording: stopped before measuring began (Ctrl+C in warm-up), whose traffic is not a measurement.
+        if (_recording)
+        {
             MeasuredMessages = Messages - _messagesAtMeasure;
             MeasuredBytes = Bytes - _bytesAtMeasure;
+            _recording = false;
         }
     }
 

@@ -90,42 +90,67 @@ internal sealed record BenchOptions
 
         if (Connections < 1)
         {
-            return "--connections must be at least 1";
+            return "--connections must be at least 1; e.g. -c 100";
         }
 
         if (MessageSize < 1 || MessageSize > MaxMessageSize)
         {
-            return $"--size must be between 1 and {MaxMessageSize} bytes";
+            return $"--size must be 1 to {MaxMessageSize} bytes; e.g. -s 32";
         }
 
         if (Window < 1 || (long)Window * MessageSize > 16L * 1024 * 1024)
         {
-            return "--window must be at least 1, and window x size at most 16 MiB";
+            return $"--window {Window} with messages of {MessageSize} bytes is more than 16 MiB in flight per connection; give --window 1 to {16 * 1024 * 1024 / MessageSize}";
         }
 
         if (InFlightBytes < 1 || InFlightBytes > 16 * 1024 * 1024)
         {
-            return "--inflight must be between 1 byte and 16 MiB";
+            return "--inflight must be 1 byte to 16 MiB; e.g. --inflight 65536";
         }
 
-        if (DurationSeconds is <= 0 || MessageCount is <= 0)
+        if (DurationSeconds is <= 0)
         {
-            return "--duration and --count must be positive";
+            return "--duration must be more than 0 seconds; e.g. -d 10";
         }
 
-        if (WarmupSeconds < 0 || HoldSeconds < 0 || ConnectTimeoutSeconds <= 0 || DrainSeconds < 0)
+        if (MessageCount is <= 0)
         {
-            return "--warmup, --hold, --connect-timeout and drain times must not be negative";
+            return "--count must be 1 or more; e.g. -n 100000";
+        }
+
+        if (WarmupSeconds < 0)
+        {
+            return "--warmup must be 0 seconds or more; e.g. --warmup 1";
+        }
+
+        if (HoldSeconds < 0)
+        {
+            return "--hold must be 0 seconds or more; e.g. --hold 10";
+        }
+
+        if (ConnectTimeoutSeconds <= 0)
+        {
+            return "--connect-timeout must be more than 0 seconds; e.g. --connect-timeout 10";
+        }
+
+        if (DrainSeconds < 0)
+        {
+            return "the drain time must be 0 seconds or more";
         }
 
         if (Threads < 1 || Threads > 64)
         {
-            return "--threads must be between 1 and 64";
+            return "--threads must be 1 to 64; e.g. --threads 2";
         }
 
-        if (ConnectRate < 0 || ConnectBurst < 1)
+        if (ConnectRate < 0)
         {
-            return "--rate must be 0 (unlimited) or more, and --burst at least 1";
+            return "--rate must be 0 (as fast as the server accepts) or more; e.g. --rate 1000";
+        }
+
+        if (ConnectBurst < 1)
+        {
+            return "--burst must be 1 or more; e.g. --burst 1000";
         }
 
         if (Sources.Count > 0 && Url.Scheme == EndpointScheme.Unix)

@@ -113,9 +113,11 @@ internal static class LoadGenerator
                 if (control.Phase != BenchPhase.Measure)
                 {
                     await run.WaitAsync("warm-up", null, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
-                    control.Phase = BenchPhase.Measure;
+                    // Stopped during warm-up (Ctrl+C): nothing is measured, rather than the echoes of the drain in no time.
+                    control.Phase = cancellationToken.IsCancellationRequested ? BenchPhase.Stop : BenchPhase.Measure;
                 }
 
+                var measuring = control.Phase == BenchPhase.Measure;
                 measureStart = Stopwatch.GetTimestamp();
                 var duration = options.DurationSeconds ?? double.MaxValue / 2;
                 await run.WaitAsync(
@@ -123,7 +125,7 @@ internal static class LoadGenerator
                     options.MessageCount is null ? null : () => run.All(l => Volatile.Read(ref l.ScannedPhase) == (int)BenchPhase.Measure && Volatile.Read(ref l.Active) == 0),
                     duration,
                     cancellationToken).ConfigureAwait(false);
-                measureEnd = Stopwatch.GetTimestamp();
+                measureEnd = measuring ? Stopwatch.GetTimestamp() : measureStart;
                 control.Phase = BenchPhase.Stop;
                 await run.WaitAsync(
                     "drain",
@@ -244,10 +246,15 @@ internal static class LoadGenerator
             _options = options;
             _control = control;
             _loops = loops;
-            _coordinator = new BenchCoordinator(options.Connections, progress, Counters, () => AnyExited);
+            // A failed loop, or every connect finished with no connection up (all refused, or all closed by the server):
+            // nothing more can happen, so the waits end early instead of running a warm-up and a measurement on nothing.
+            _coordinator = new BenchCoordinator(options.Connections, progress, Counters, () => AnyExited || NobodyLeft);
         }
 
         public bool AnyExited => _loops.Any(l => l.Exited);
+
+        private bool NobodyLeft =>
+            Sum(l => Volatile.Read(ref l.ConnectFinished)) >= _options.Connections && Sum(l => Volatile.Read(ref l.Connected)) <= 0;
 
         public int Sum(Func<BenchLoop, int> f) => _loops.Sum(f);
 

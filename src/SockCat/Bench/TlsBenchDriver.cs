@@ -107,16 +107,18 @@ internal sealed class TlsBenchDriver
             if (Control.Phase != BenchPhase.Measure)
             {
                 await coordinator.WaitAsync("warm-up", null, options.WarmupSeconds, cancellationToken).ConfigureAwait(false);
-                Control.Phase = BenchPhase.Measure;
+                // Stopped during warm-up (Ctrl+C): nothing is measured, rather than the echoes of the drain in no time.
+                Control.Phase = cancellationToken.IsCancellationRequested ? BenchPhase.Stop : BenchPhase.Measure;
             }
 
+            var measuring = Control.Phase == BenchPhase.Measure;
             measureStart = Stopwatch.GetTimestamp();
             await coordinator.WaitAsync(
                 "measure",
                 options.MessageCount is null ? null : () => _conns.All(c => !c.IsOpen || (Volatile.Read(ref c.RecvPos) >= Volatile.Read(ref c.SendTarget) && Volatile.Read(ref c.SendTarget) + options.MessageSize > LimitBytes)),
                 options.DurationSeconds ?? double.MaxValue / 2,
                 cancellationToken).ConfigureAwait(false);
-            measureEnd = Stopwatch.GetTimestamp();
+            measureEnd = measuring ? Stopwatch.GetTimestamp() : measureStart;
             Control.Phase = BenchPhase.Stop;
             await coordinator.WaitAsync(
                 "drain",

@@ -11,6 +11,8 @@ namespace SockCat.Endpoints;
 internal static class EndpointUrlParser
 {
     private const string Example = "tcp://127.0.0.1:4444";
+    private const int MaxHostLength = 253;
+    private const int MaxLabelLength = 63;
 
     public static EndpointUrl Parse(string text)
     {
@@ -183,7 +185,22 @@ internal static class EndpointUrlParser
                 throw Fail(text, $"'{host}' is not a host name or IP address (it has '{c}'); e.g. {ExampleFor(scheme)}");
             }
         }
+
+        // DNS bounds a name at 253 characters and each dot-separated label at 63; past them the lookup fails with
+        // .NET's own sentence ("The size of hostName is too long") or a vague "no such host".
+        var name = host.TrimEnd('.');
+        if (name.Length > MaxHostLength)
+        {
+            throw Fail(text, $"the host name '{Shorten(host)}' is {host.Length} characters long, over the {MaxHostLength} a host name may have; check it, or use an IP address");
+        }
+
+        if (name.Split('.').FirstOrDefault(label => label.Length > MaxLabelLength) is { } label)
+        {
+            throw Fail(text, $"the host name '{Shorten(host)}' has a {label.Length}-character part between dots, over the {MaxLabelLength} DNS allows; check it, or use an IP address");
+        }
     }
+
+    private static string Shorten(string host) => host.Length <= 40 ? host : $"{host[..20]}…{host[^12..]}";
 
     private static EndpointScheme? KnownScheme(string name) => name switch
     {

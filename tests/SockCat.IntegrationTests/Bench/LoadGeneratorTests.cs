@@ -117,6 +117,30 @@ public sealed class LoadGeneratorTests
         Assert.False(result.Succeeded);
     }
 
+    /// <summary>Ctrl+C during warm-up: the warm-up's traffic is not reported as a measurement (it was, over ~0 s: 10^10 msgs/s).</summary>
+    [Theory]
+    [InlineData("uring")]
+    [InlineData("epoll")]
+    [InlineData("async")]
+    public async Task PingPong_StoppedDuringWarmUp_MeasuresNothing(string engine)
+    {
+        await using var server = new TestEchoServer();
+        using var stop = new CancellationTokenSource();
+        var options = Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2) with
+        {
+            WarmupSeconds = 600,
+            DurationSeconds = 600,
+            Io = engine == "async" ? BenchIo.Async : Engine(engine),
+        };
+
+        // The progress line comes once a second; the first one in warm-up is the moment to stop.
+        var result = await LoadGenerator.RunAsync(options, p => { if (p.Phase == "warm-up") stop.Cancel(); }, stop.Token).WaitAsync(Bound);
+
+        Assert.True(stop.IsCancellationRequested);
+        Assert.Equal(2, result.Connected);
+        Assert.Equal((0L, 0.0), (result.Messages, result.Seconds));
+    }
+
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task PingPong_ServerFlipsOneByte_ReportsAVerifyError(string engine)
@@ -259,7 +283,7 @@ public sealed class LoadGeneratorTests
 
         Assert.Equal(1, exit);
         var error = stderr.Trim();
-        Assert.StartsWith("sockcat: 1 errors", error);
+        Assert.StartsWith("sockcat: 1 error, ", error);
         Assert.DoesNotContain("\n", error);
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal(1, json.RootElement.GetProperty("errors").GetProperty("verify").GetInt64());
