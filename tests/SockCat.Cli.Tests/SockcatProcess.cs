@@ -21,8 +21,6 @@ internal sealed class SockcatProcess : IAsyncDisposable
 
     public Stream Stdin => _process.StandardInput.BaseStream;
 
-    public int Id => _process.Id;
-
     public StreamReader Stderr => _process.StandardError;
 
     /// <summary>Starts sockcat with <paramref name="args"/>, inside <paramref name="wrapper"/> (e.g. unshare) when given.</summary>
