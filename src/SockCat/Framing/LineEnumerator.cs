@@ -17,6 +17,7 @@ public ref struct LineEnumerator
     private readonly bool _final;
     private int _consumed;
     private ReadOnlySpan<byte> _current;
+    private int _rawLength;
     private bool _tooLong;
 
     internal LineEnumerator(LineFramer framer, ReadOnlySpan<byte> data, bool final)
@@ -34,6 +35,12 @@ public ref struct LineEnumerator
     /// <summary>The current line without its terminator; empty when <see cref="IsTooLong"/>.</summary>
     public readonly ReadOnlySpan<byte> Current => _current;
 
+    /// <summary>
+    /// The current line as received, with its terminator (LF or CRLF; none for a last line at end of input): a slice of the
+    /// data that ends at <see cref="Consumed"/>, for a relay that passes lines on unchanged. Empty when <see cref="IsTooLong"/>.
+    /// </summary>
+    public readonly ReadOnlySpan<byte> CurrentWithTerminator => _tooLong ? default : _data.Slice(_consumed - _rawLength, _rawLength);
+
     /// <summary>True when the current item is the report of a line over <see cref="LineFramer.MaxLineLength"/>, whose bytes are dropped.</summary>
     public readonly bool IsTooLong => _tooLong;
 
@@ -50,6 +57,7 @@ public ref struct LineEnumerator
         var max = framer.MaxLineLength;
         _tooLong = false;
         _current = default;
+        _rawLength = 0;
         while (true)
         {
             var rest = _data[_consumed..];
@@ -95,6 +103,7 @@ public ref struct LineEnumerator
                 }
 
                 _current = line;
+                _rawLength = end + 1;
                 return true;
             }
 
@@ -117,6 +126,7 @@ public ref struct LineEnumerator
                 }
 
                 _current = last;
+                _rawLength = rest.Length;
                 return true;
             }
 

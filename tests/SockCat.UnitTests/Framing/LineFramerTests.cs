@@ -169,6 +169,14 @@ public class LineFramerTests
             while (lines.MoveNext())
             {
                 result.Add(lines.IsTooLong ? TooLong : Encoding.ASCII.GetString(lines.Current));
+                if (!lines.IsTooLong)
+                {
+                    // The line as received: the line itself, then LF or CRLF, ending where the enumerator has consumed to.
+                    var raw = Encoding.ASCII.GetString(lines.CurrentWithTerminator);
+                    var line = Encoding.ASCII.GetString(lines.Current);
+                    Assert.True(raw == line + "\n" || raw == line + "\r\n", $"'{raw}' for '{line}'");
+                    Assert.Equal(raw, Encoding.ASCII.GetString(data, lines.Consumed - raw.Length, raw.Length));
+                }
             }
 
             held = data[lines.Consumed..];
