@@ -88,18 +88,16 @@ public class BrokerProtocolTests
     }
 
     [Fact]
-    public void LastLineWithoutNewline_RelayedWithOne_MemberStaysToListen()
+    public void LastLineWithoutNewline_RelayedWithOne_ThenTheMemberLeaves()
     {
-        var (_, members) = Room(2);
+        var (hub, members) = Room(3);
         members[0].Send("bye");
         members[0].EndInput();
         RunAll(members);
         Assert.Equal("bye\n", members[1].OutputText);
-        Assert.False(members[0].IsClosed);
-
-        members[1].Send("still here\n");
-        RunAll(members);
-        Assert.Equal("still here\n", members[0].OutputText);
+        Assert.Equal("bye\n", members[2].OutputText);
+        Assert.True(members[0].IsClosed);
+        Assert.Equal(2, hub.MemberCount);
     }
 
     [Fact]

@@ -87,7 +87,8 @@ internal sealed class BrokerProtocol : IConnectionProtocol
             }
         }
 
-        // ncat keeps a member that half-closed in the room; it stays to hear the others until it closes.
+        // As ncat: a member whose input ended leaves (after what it is owed is sent), so `nc -N` and piped clients finish.
+        connection.ShutdownSend();
     }
 
     public void OnClosed(IConnection connection, string? reason)
