@@ -33,7 +33,7 @@ internal static class BenchCommand
     private sealed class Options
     {
         public readonly Argument<string> Url = new("url") { Description = "The echo server: tcp://host:port, unix:///path.sock or tls://host:port (pingpong, stream)" };
-        public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000)" };
+        public readonly Option<int?> Connections = new("--connections", "-c") { Description = "Connections (default 1; conns: 1000; broadcast: 100)" };
         public readonly Option<int> Size = new("--size", "-s") { Description = "Message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };
         public readonly Option<double?> Duration = new("--duration", "-d") { Description = "Seconds to measure (default 10 unless --count is given)" };
         public readonly Option<long?> Count = new("--count", "-n") { Description = "Messages per connection (stream: of --size bytes); the run ends when all are echoed" };
@@ -194,7 +194,7 @@ internal static class BenchCommand
         {
             Mode = mode,
             Url = url!,
-            Connections = p.GetValue(o.Connections) ?? (mode == BenchMode.Conns ? 1000 : 1),
+            Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast => 100, _ => 1 },
             MessageSize = mode == BenchMode.Broadcast && p.GetResult(o.Size) is not { Implicit: false } ? 64 : p.GetValue(o.Size),
             DurationSeconds = duration,
             MessageCount = count,
