@@ -17,7 +17,7 @@ namespace SockCat.Testing;
 /// </summary>
 public sealed class InMemoryConnection : IConnection
 {
-    private readonly IConnectionProtocol _protocol;
+    private IConnectionProtocol _protocol;
     private readonly ConcurrentQueue<(Action<IConnection, object?> Callback, object? State)> _posts = new();
     private readonly ArrayBufferWriter<byte> _pending = new();
     private readonly List<byte> _taken = [];
@@ -38,6 +38,20 @@ public sealed class InMemoryConnection : IConnection
     private string? _closeReason;
     private string? _abortReason;
     private volatile bool _closed;
+
+    /// <summary>
+    /// Creates the connection with the protocol a server's factory makes for it (as <see cref="SockCatServer"/> calls its
+    /// factory with the new connection); <see cref="Connect"/> makes the protocol's first call.
+    /// </summary>
+    public InMemoryConnection(
+        Func<IConnection, IConnectionProtocol> protocolFactory,
+        long id = 1,
+        int maxOutputQueueBytes = ServerOptions.DefaultMaxOutputQueueBytes,
+        int maxInputBufferBytes = ServerOptions.DefaultMaxInputBufferBytes)
+        : this(NoProtocol.Instance, id, maxOutputQueueBytes, maxInputBufferBytes)
+    {
+        _protocol = protocolFactory(this);
+    }
 
     /// <summary>Creates the connection; <see cref="Connect"/> makes the protocol's first call.</summary>
     /// <param name="protocol">The protocol under test (or a factory's result for this connection).</param>
@@ -445,5 +459,12 @@ public sealed class InMemoryConnection : IConnection
         {
             _inCall = false;
         }
+    }
+
+    private sealed class NoProtocol : IConnectionProtocol
+    {
+        public static readonly NoProtocol Instance = new();
+
+        public int OnReceived(IConnection connection, ReadOnlySpan<byte> data) => 0;
     }
 }

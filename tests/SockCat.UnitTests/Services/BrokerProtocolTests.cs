@@ -136,9 +136,7 @@ public class BrokerProtocolTests
         var members = new InMemoryConnection[count];
         for (var i = 0; i < count; i++)
         {
-            // The factory is called with the connection, as the server does; the double needs the protocol first.
-            var protocol = hub.CreateProtocol(null!);
-            members[i] = new InMemoryConnection(protocol, id: i + 1, maxOutputQueueBytes: maxOutputQueueBytes);
+            members[i] = new InMemoryConnection(hub.CreateProtocol, id: i + 1, maxOutputQueueBytes: maxOutputQueueBytes);
             members[i].Connect();
         }
 
