@@ -24,6 +24,9 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateMode("conns", BenchMode.Conns,
             "Opens -c connections as fast as the server accepts them, checks each echoes a byte, holds them (--hold), checks again;"
             + " with --server-pid, the server's memory per connection."));
+        bench.Subcommands.Add(CreateMode("broadcast", BenchMode.Broadcast,
+            "For brokers (sockcat serve broker, ncat --broker): every connection sends its own --size-byte lines (64), one write each,"
+            + " --window in flight, and each must reach every other connection, verified: deliveries/s and p50/p99/p99.9 latency."));
         return bench;
     }
 
@@ -166,7 +169,7 @@ internal static class BenchCommand
         {
             Mode = mode,
             Url = url!,
-            Connections = p.GetValue(o.Connections) ?? (mode == BenchMode.Conns ? 1000 : 1),
+            Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast => 100, _ => 1 },
             MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
             MessageCount = count,
@@ -174,12 +177,12 @@ internal static class BenchCommand
             InFlightBytes = o.Get(p, o.InFlight),
             WarmupSeconds = p.GetValue(o.Warmup) ?? (p.GetValue(o.Duration) is null && count is not null ? 0 : 1),
             Sources = sources,
-            ConnectRate = p.GetValue(o.Rate),
-            ConnectBurst = p.GetValue(o.Burst),
+            ConnectRate = o.Get(p, o.Rate),
+            ConnectBurst = o.Get(p, o.Burst),
             ConnectTimeoutSeconds = p.GetValue(o.ConnectTimeout),
             HoldSeconds = o.Get(p, o.Hold),
             ServerPid = p.GetValue(o.ServerPid),
-            Threads = p.GetValue(o.Threads),
+            Threads = o.Get(p, o.Threads),
             Io = p.GetValue(o.Io) switch
             {
                 "epoll" => BenchIo.Epoll,
@@ -247,6 +250,13 @@ internal static class BenchCommand
                 table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
                 table.AddRow("echoed", F($"{r.Bytes:N0} bytes, verified"));
                 table.AddRow("[bold]MB/s[/]", F($"[bold]{r.MegabytesPerSecond:N1}[/]"));
+                break;
+            case BenchMode.Broadcast:
+                table.AddRow("line", F($"{o.MessageSize} bytes, window {o.Window}, each to {o.Connections - 1:N0} others"));
+                table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
+                table.AddRow("deliveries", F($"{r.Messages:N0}, verified"));
+                table.AddRow("[bold]deliveries/s[/]", F($"[bold]{r.MessagesPerSecond:N0}[/]"));
+                table.AddRow("latency p50 / p99 / p99.9", F($"{r.Latency.Percentile(50) / 1000.0:0.0} / {r.Latency.Percentile(99) / 1000.0:0.0} / {r.Latency.Percentile(99.9) / 1000.0:0.0} µs"));
                 break;
             case BenchMode.Conns:
                 table.AddRow("echoing (first check)", F($"{r.EchoOkFirst:N0}"));

@@ -6,21 +6,34 @@ namespace SockCat.Cli.Commands;
 /// <summary>Every option of the three modes; <see cref="AddTo"/> gives each mode only those it uses, so its --help lists no others.</summary>
 internal sealed class BenchModeOptions(BenchMode mode)
 {
-    public readonly Argument<string> Url = CommonOptions.Url(mode == BenchMode.Conns
-        ? "The echo server: tcp://host:port or unix:///path.sock"
-        : "The echo server: tcp://host:port, unix:///path.sock or tls://host:port");
+    public readonly Argument<string> Url = CommonOptions.Url(mode switch
+    {
+        BenchMode.Conns => "The echo server: tcp://host:port or unix:///path.sock",
+        BenchMode.Broadcast => "The broker: tcp://host:port or unix:///path.sock",
+        _ => "The echo server: tcp://host:port, unix:///path.sock or tls://host:port",
+    });
 
     public readonly Option<int?> Connections = new Option<int?>("--connections", "-c")
     {
-        Description = mode == BenchMode.Conns ? "Connections to open and hold [default: 1000]" : "Connections, each with its own traffic [default: 1]",
+        Description = mode switch
+        {
+            BenchMode.Conns => "Connections to open and hold [default: 1000]",
+            BenchMode.Broadcast => "Connections, each sending its own lines to all the others [default: 100]",
+            _ => "Connections, each with its own traffic [default: 1]",
+        },
         HelpName = "N",
     }.Whole(new NumberRule("connections", mode == BenchMode.Conns ? "10000" : "100", Min: 1));
 
     public readonly Option<int> Size = new Option<int>("--size", "-s")
     {
-        Description = mode == BenchMode.PingPong ? "Message size in bytes" : "Bytes per message, the unit of --count",
+        Description = mode switch
+        {
+            BenchMode.PingPong => "Message size in bytes",
+            BenchMode.Broadcast => "Line size in bytes, the newline included",
+            _ => "Bytes per message, the unit of --count",
+        },
         HelpName = "BYTES",
-        DefaultValueFactory = _ => 32,
+        DefaultValueFactory = _ => mode == BenchMode.Broadcast ? 64 : 32,
     }.Whole(new NumberRule("bytes", "32", Min: 1, Max: BenchOptions.MaxMessageSize));
 
     public readonly Option<double?> Duration = new Option<double?>("--duration", "-d")
@@ -128,10 +141,15 @@ internal sealed class BenchModeOptions(BenchMode mode)
     public void AddTo(Command command)
     {
         command.Arguments.Add(Url);
-        Option[] traffic = mode == BenchMode.PingPong ? [Size, Duration, Count, Window, Warmup] : [Size, Duration, Count, InFlight, Warmup];
-        Option[] options = mode == BenchMode.Conns
-            ? [Connections, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress]
-            : [Connections, .. traffic, Source, Sources, Rate, Burst, ConnectTimeout, Threads, Io, Json, NoProgress];
+        Option[] traffic = mode is BenchMode.PingPong or BenchMode.Broadcast ? [Size, Duration, Count, Window, Warmup] : [Size, Duration, Count, InFlight, Warmup];
+        Option[] options = mode switch
+        {
+            BenchMode.Conns => [Connections, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress],
+            // The broadcast driver runs on one epoll loop, connects all at once and measures for a duration: none of --io,
+            // --count, the connect pacing, the sources or --threads applies to it.
+            BenchMode.Broadcast => [Connections, Size, Duration, Window, Warmup, ConnectTimeout, Json, NoProgress],
+            _ => [Connections, .. traffic, Source, Sources, Rate, Burst, ConnectTimeout, Threads, Io, Json, NoProgress],
+        };
         foreach (var o in options)
         {
             command.Options.Add(o);

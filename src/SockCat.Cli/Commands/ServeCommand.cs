@@ -23,6 +23,7 @@ internal static class ServeCommand
               sockcat serve echo tcp://127.0.0.1:4444 unix:///tmp/echo.sock
             """);
         command.Subcommands.Add(ServeEchoCommand.Create());
+        command.Subcommands.Add(ServeBrokerCommand.Create());
         return command;
     }
 }

@@ -11,4 +11,7 @@ internal enum BenchMode
 
     /// <summary>Opens many connections, holds them, checks each still echoes: connect time, failures, server memory.</summary>
     Conns,
+
+    /// <summary>For brokers: every connection sends lines that must reach every other connection; deliveries/s and latency.</summary>
+    Broadcast,
 }

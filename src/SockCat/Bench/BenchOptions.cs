@@ -88,6 +88,16 @@ internal sealed record BenchOptions
             return "--io tls needs a tls:// URL; for the same driver without TLS use --io async";
         }
 
+        if (Mode == BenchMode.Broadcast && (Url.Scheme == EndpointScheme.Tls || Io is not (null or BenchIo.Epoll)))
+        {
+            return "bench broadcast runs on the epoll loop over tcp:// and unix:// only";
+        }
+
+        if (Mode == BenchMode.Broadcast && (Connections < 2 || MessageSize < BroadcastDriver.MinimumLineSize))
+        {
+            return $"bench broadcast needs --connections 2 or more and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+        }
+
         if (Connections < 1)
         {
             return "--connections must be at least 1; e.g. -c 100";

@@ -32,6 +32,12 @@ internal static class LoadGenerator
             throw new ArgumentException(problem, nameof(options));
         }
 
+        if (options.Mode == BenchMode.Broadcast)
+        {
+            RaiseFileLimit();
+            return await BroadcastDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
+        }
+
         if (options.Url.Scheme == EndpointScheme.Tls || options.Io is BenchIo.Async or BenchIo.Tls)
         {
             RaiseFileLimit();
