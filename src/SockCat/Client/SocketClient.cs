@@ -173,12 +173,13 @@ public static class SocketClient
         catch (SocketException ex)
         {
             var (number, name) = SocketErrorNames.Describe(ex);
+            var shown = local.Port == 0 ? local.Address.ToString() : local.ToString();
             var (message, hint) = ex.SocketErrorCode switch
             {
-                SocketError.AddressNotAvailable => ($"cannot use local address {local}: {local.Address} is not an address of this machine ({name})", "give one of this machine's addresses (ip addr lists them)"),
-                SocketError.AddressAlreadyInUse => ($"cannot use local address {local}: port {local.Port} is already in use ({name})", "pick another local port, or let the system choose one"),
-                SocketError.AccessDenied => ($"cannot use local address {local}: ports below 1024 need root or CAP_NET_BIND_SERVICE ({name})", "pick a local port above 1023, or let the system choose one"),
-                _ => ($"cannot use local address {local}: {ex.Message.TrimEnd('.')} ({name})", "check the local address"),
+                SocketError.AddressNotAvailable => ($"cannot use local address {shown}: {local.Address} is not an address of this machine ({name})", "give one of this machine's addresses (ip addr lists them)"),
+                SocketError.AddressAlreadyInUse => ($"cannot use local address {shown}: port {local.Port} is already in use ({name})", "pick another local port, or let the system choose one"),
+                SocketError.AccessDenied => ($"cannot use local address {shown}: ports below 1024 need root or CAP_NET_BIND_SERVICE ({name})", "pick a local port above 1023, or let the system choose one"),
+                _ => ($"cannot use local address {shown}: {ex.Message.TrimEnd('.')} ({name})", "check the local address"),
             };
             throw new ConnectException(url, ConnectFailure.LocalAddress, number, name, message, hint, ex);
         }
