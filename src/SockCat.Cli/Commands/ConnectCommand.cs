@@ -57,7 +57,7 @@ internal static class ConnectCommand
             Examples:
               sockcat connect tcp://127.0.0.1:4444
               sockcat connect 127.0.0.1 4444                       the same, as nc takes them
-              sockcat connect -6 -s [::1]:5000 localhost 4444      IPv6 only, from port 5000
+              sockcat connect -6 -s 2001:db8::5 example.com 80     IPv6 only, from that address
               sockcat connect tcp://example.com:80 --send "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
               sockcat connect -v localhost:9000 < file.bin
               sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
