@@ -29,6 +29,18 @@ internal sealed class AddressOptions
         Arity = ArgumentArity.ZeroOrOne,
     };
 
+    public AddressOptions()
+    {
+        // An unknown option after the URL would otherwise be taken for the port, and reported as a bad port.
+        Port.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && result.Tokens[0].Value.StartsWith('-'))
+            {
+                result.AddError($"unknown option '{result.Tokens[0].Value}'");
+            }
+        });
+    }
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Port);
