@@ -74,15 +74,21 @@ internal sealed class ListenerOptions
             throw new CliException(e.Message, ExitCodes.ListenFailed, e);
         }
 
-        var what = certificate.IsSelfSigned
-            ? "self-signed for localhost, 127.0.0.1, ::1"
-            : $"{certificate.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}, valid until {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}";
-        await error.WriteLineAsync($"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}").ConfigureAwait(false);
+        await error.WriteLineAsync(Announce(certificate)).ConfigureAwait(false);
         foreach (var warning in certificate.Warnings)
         {
             await error.WriteLineAsync($"sockcat: warning: {warning}").ConfigureAwait(false);
         }
 
         return certificate;
+    }
+
+    /// <summary>The line serve and listen print at start: what the certificate is, and its SHA-256 fingerprint.</summary>
+    public static string Announce(ServerCertificate certificate)
+    {
+        var what = certificate.IsSelfSigned
+            ? "self-signed for localhost, 127.0.0.1, ::1"
+            : $"{certificate.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}, valid until {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}";
+        return $"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}";
     }
 }
