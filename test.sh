@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # command-to-check:debian-package
-peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd)
+peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")

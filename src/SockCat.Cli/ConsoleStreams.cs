@@ -20,10 +20,18 @@ internal sealed class ConsoleStreams(Func<Stream> openInput, Func<Stream> openOu
     /// <summary>
     /// Stdout as a plain file descriptor: .NET's console stream pretends a write to a closed pipe succeeded (EPIPE), and
     /// sockcat must know its reader went away (`sockcat connect … | head`) to stop instead of reading on for nobody.
+    /// A regular file is written with write(2), not FileStream's pwrite at an offset of its own (FileDescriptorWriter).
     /// </summary>
-    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
-        ? Console.OpenStandardOutput()
-        : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    private static Stream OpenStandardOutput()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Console.OpenStandardOutput();
+        }
+
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return stream.CanSeek ? new FileDescriptorWriter(1) : stream;
+    }
 
     /// <summary>Makes <paramref name="input"/> and <paramref name="output"/> the console for this async flow until disposed.</summary>
     public static IDisposable Use(Stream input, Stream output)

@@ -17,11 +17,23 @@ internal static class DatagramBridge
     // After stdin ends, the last replies are awaited this long with nothing arriving.
     private static readonly TimeSpan Linger = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Bridges stdin and stdout to a connected datagram socket. <paramref name="firstDatagram"/>, when given, was received
+    /// before (by `listen`, whose peer is whoever speaks first) and is printed first. With <paramref name="lingerAfterInput"/>
+    /// false, receiving goes on after stdin's end until -q, --idle-timeout or a signal, as nc -u -l does: a listener's peer
+    /// may speak at any time.
+    /// </summary>
     public static async Task<StreamBridgeResult> RunAsync(
-        ClientConnection connection, Stream input, Stream output, StreamBridgeOptions options, CancellationToken cancellationToken)
+        Socket socket, Stream input, Stream output, StreamBridgeOptions options, CancellationToken cancellationToken,
+        ReadOnlyMemory<byte> firstDatagram = default, bool lingerAfterInput = true)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var run = new Run(connection, output, stop.Token);
+        var run = new Run(socket, output, stop.Token);
+        if (!firstDatagram.IsEmpty && await run.PrintAsync(firstDatagram, options.Receive).ConfigureAwait(false) is { } failed)
+        {
+            return failed;
+        }
+
         var receive = run.ReceiveAsync(options.Receive);
         var send = options.Send ? run.SendAsync(input) : NeverAsync(stop.Token);
         var idle = options.IdleTimeout is { } limit ? run.WaitQuietAsync(limit) : Task.Delay(Timeout.Infinite, stop.Token);
@@ -37,7 +49,9 @@ internal static class DatagramBridge
                     return run.Result(StreamBridgeOutcome.Completed);
                 }
 
-                var last = options.QuitAfterInputEnd is { } q ? Task.Delay(q, stop.Token) : run.WaitQuietAsync(options.IdleTimeout is { } i && i < Linger ? i : Linger);
+                var last = options.QuitAfterInputEnd is { } q ? Task.Delay(q, stop.Token)
+                    : lingerAfterInput ? run.WaitQuietAsync(options.IdleTimeout is { } i && i < Linger ? i : Linger)
+                    : Task.Delay(Timeout.Infinite, stop.Token);
                 first = await Task.WhenAny(receive, last, idle).ConfigureAwait(false);
                 if (first == last)
                 {
@@ -86,7 +100,7 @@ internal static class DatagramBridge
         return null;
     }
 
-    private sealed class Run(ClientConnection connection, Stream output, CancellationToken stop)
+    private sealed class Run(Socket socket, Stream output, CancellationToken stop)
     {
         private long _sent;
         private long _received;
@@ -106,29 +120,39 @@ internal static class DatagramBridge
                 int count;
                 try
                 {
-                    count = await connection.ReceiveDatagramAsync(buffer, stop).ConfigureAwait(false);
+                    count = await socket.ReceiveAsync(buffer, SocketFlags.None, stop).ConfigureAwait(false);
                 }
                 catch (SocketException ex)
                 {
                     return Result(StreamBridgeOutcome.PeerFailed, ex);
                 }
 
-                Interlocked.Add(ref _received, count);
-                Touch();
-                if (!print)
+                if (await PrintAsync(buffer.AsMemory(0, count), print).ConfigureAwait(false) is { } failed)
                 {
-                    continue;
+                    return failed;
                 }
+            }
+        }
 
-                try
-                {
-                    await output.WriteAsync(buffer.AsMemory(0, count), stop).ConfigureAwait(false);
-                    await output.FlushAsync(stop).ConfigureAwait(false);
-                }
-                catch (IOException ex)
-                {
-                    return Result(StreamBridgeOutcome.OutputFailed, ex);
-                }
+        /// <summary>Counts one datagram received and prints it; the result when stdout failed.</summary>
+        public async Task<StreamBridgeResult?> PrintAsync(ReadOnlyMemory<byte> datagram, bool print)
+        {
+            Interlocked.Add(ref _received, datagram.Length);
+            Touch();
+            if (!print)
+            {
+                return null;
+            }
+
+            try
+            {
+                await output.WriteAsync(datagram, stop).ConfigureAwait(false);
+                await output.FlushAsync(stop).ConfigureAwait(false);
+                return null;
+            }
+            catch (IOException ex)
+            {
+                return Result(StreamBridgeOutcome.OutputFailed, ex);
             }
         }
 
@@ -205,7 +229,7 @@ internal static class DatagramBridge
 
         private async Task SendOneAsync(ReadOnlyMemory<byte> datagram)
         {
-            await connection.SendDatagramAsync(datagram, stop).ConfigureAwait(false);
+            await socket.SendAsync(datagram, SocketFlags.None, stop).ConfigureAwait(false);
             Interlocked.Add(ref _sent, datagram.Length);
             Touch();
         }

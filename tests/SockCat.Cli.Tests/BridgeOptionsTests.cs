@@ -126,7 +126,7 @@ public sealed class BridgeOptionsTests
         var result = await CliRun.InvokeAsync("connect", "-q", "-1", "tcp://127.0.0.1:1");
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
-        Assert.Equal("sockcat: -q takes a number of seconds, 0 or more, not '-1'; e.g. -q 0 or -q 2.5; see 'sockcat connect --help'\n", result.Error);
+        Assert.Equal("sockcat: -q/--quit-after: -1 is too small; give 0 seconds or more, e.g. -q 2.5\n", result.Error);
     }
 
     [Fact]

@@ -32,9 +32,9 @@ public sealed class UsageTests
     [InlineData(new[] { "connect", "127.0.0.1:1", "--send", "\\q" }, "sockcat: --send: unknown escape '\\q'; use \\r \\n \\t \\0 \\\\ or \\xHH")]
     [InlineData(new[] { "connect", "tls://127.0.0.1:1", "--fingerprint", "abc" }, "sockcat: --fingerprint 'abc' is not a SHA-256 fingerprint")]
     [InlineData(new[] { "connect", "tcp://127.0.0.1:1", "--insecure" }, "sockcat: --insecure and --fingerprint are for tls:// endpoints, and tcp://127.0.0.1:1 is not one; use tls://127.0.0.1:1")]
-    [InlineData(new[] { "listen", "udp://127.0.0.1:0" }, "sockcat: listen takes tcp:// and unix:// endpoints")]
+    [InlineData(new[] { "listen", "http://127.0.0.1:0/" }, "sockcat: listen takes tcp://, tls://, udp:// and unix:// endpoints")]
     [InlineData(new[] { "listen", "unix://relative.sock" }, "sockcat: the unix socket path 'relative.sock' is not absolute")]
-    [InlineData(new[] { "connect", "127.0.0.1:1", "--bogus" }, "sockcat: Unrecognized command or argument '--bogus'; see 'sockcat connect --help'")]
+    [InlineData(new[] { "connect", "127.0.0.1:1", "--bogus" }, "sockcat: unknown option '--bogus'; see 'sockcat connect --help'")]
     [InlineData(new[] { "frobnicate" }, "sockcat: Unrecognized command or argument 'frobnicate'; see 'sockcat --help'")]
     public async Task Invoke_BadCommandLine_OneLineAndExitCodeUsage(string[] args, string expected)
     {
@@ -119,7 +119,7 @@ public sealed class UsageTests
         var result = await CliRun.InvokeAsync(verb, "--help");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains($"sockcat {verb} <url> [options]", result.Output);
+        Assert.Contains($"sockcat {verb} <url> [<port>] [options]", result.Output);
         foreach (var text in expected)
         {
             Assert.Contains(text, result.Output);

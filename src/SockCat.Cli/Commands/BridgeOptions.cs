@@ -22,22 +22,11 @@ internal sealed class BridgeOptions
         Description = "Only receive: do not read stdin (nor half-close), and end when the peer closes",
     };
 
-    public Option<double?> QuitAfter { get; } = new("-q", "--quit-after")
+    public Option<double?> QuitAfter { get; } = new Option<double?>("-q", "--quit-after")
     {
         Description = "After stdin ends, wait at most this many seconds for the peer to close, then quit (0: at once), as nc -q",
         HelpName = "seconds",
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value <= int.MaxValue / 1000.0)
-            {
-                return value;
-            }
-
-            result.AddError($"-q takes a number of seconds, 0 or more, not '{text}'; e.g. -q 0 or -q 2.5");
-            return null;
-        },
-    };
+    }.Real(NumberRule.SecondsOrZero("2.5"));
 
     public Option<bool> NoShutdown { get; } = new("--no-shutdown")
     {

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
 using SockCat.Client;
 using SockCat.Endpoints;
 using SockCat.Streams;
@@ -10,7 +12,7 @@ internal static class ConnectCommand
 {
     public static Command Create()
     {
-        var url = CommonOptions.Url("Where to connect: tcp://host:port, tls://host:port, unix:///path, udp://host:port, or host:port");
+        var url = CommonOptions.Url("Where to connect: tcp://host:port, tls://host:port, unix:///path, udp://host:port, or host:port (or HOST PORT, as nc takes them)");
         var send = new Option<string?>("--send")
         {
             Description = "Send TEXT instead of reading stdin, then half-close and print the reply until the server closes. Escapes: \\r \\n \\t \\0 \\\\ \\xHH",
@@ -32,8 +34,14 @@ internal static class ConnectCommand
             Description = "tls: accept exactly the certificate with this SHA-256 fingerprint (hex, colons optional)",
             HelpName = "sha256",
         };
+        var source = new Option<string?>("--source", "-s")
+        {
+            Description = "tcp, tls, udp: connect from this local address (and port), as nc -s: ADDR, ADDR:PORT or [IPv6]:PORT",
+            HelpName = "addr[:port]",
+        };
 
         var bridge = new BridgeOptions();
+        var addresses = new AddressOptions();
 
         var command = new Command("connect", "Connect to a socket and join it to stdin and stdout, as nc does");
         VerbHelp.Add(command, """
@@ -48,6 +56,8 @@ internal static class ConnectCommand
 
             Examples:
               sockcat connect tcp://127.0.0.1:4444
+              sockcat connect 127.0.0.1 4444                       the same, as nc takes them
+              sockcat connect -6 -s 2001:db8::5 example.com 80     IPv6 only, from that address
               sockcat connect tcp://example.com:80 --send "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"
               sockcat connect -v localhost:9000 < file.bin
               sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
@@ -60,17 +70,21 @@ internal static class ConnectCommand
               130 Ctrl+C, 141 stdout's reader went away, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);
+        addresses.AddTo(command);
         command.Options.Add(send);
         command.Options.Add(crlf);
         command.Options.Add(timeout);
         command.Options.Add(idleTimeout);
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
+        command.Options.Add(source);
 
         bridge.AddTo(command);
 
         command.SetAction((parseResult, cancellationToken) => RunAsync(new ConnectSettings(
-            CommonOptions.ParseUrl(parseResult.GetValue(url)),
+            addresses.ReadUrl(parseResult, parseResult.GetValue(url) ?? "", addresses.ReadFamily(parseResult), listen: false),
+            addresses.ReadFamily(parseResult),
+            parseResult.GetValue(source) is { } from ? ParseSource(from) : null,
             parseResult.GetValue(send) is { } text ? DecodeSend(text) : null,
             parseResult.GetValue(crlf),
             CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)) ?? ConnectOptions.DefaultTimeout,
@@ -80,6 +94,21 @@ internal static class ConnectCommand
             parseResult.GetValue(bridge.Verbose)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
+
+    /// <summary>nc -s takes an address; ADDR:PORT also chooses the port (nc -p). Only IP addresses: a name could mean several.</summary>
+    private static IPEndPoint ParseSource(string text)
+    {
+        if (IPEndPoint.TryParse(text, out var endPoint) && LooksLikeAddress(text))
+        {
+            return endPoint;
+        }
+
+        throw new CliException($"--source '{text}' is not a local address; give an IP address of this machine, optionally with a port: 127.0.0.1, 192.168.1.5:5000 or [::1]:5000", ExitCodes.Usage);
+    }
+
+    // IPAddress.TryParse takes "10" for 0.0.0.10 (inet_aton's forms): almost surely a typo here.
+    private static bool LooksLikeAddress(string text) =>
+        text.Contains(':') && (text.StartsWith('[') || text.Count(c => c == ':') > 1) || text.Split(':')[0].Count(c => c == '.') == 3;
 
     private static byte[] DecodeSend(string text)
     {
@@ -111,8 +140,30 @@ internal static class ConnectCommand
             throw new CliException("--send and --recv-only exclude each other: --recv-only sends nothing; give one of them", ExitCodes.Usage);
         }
 
+        if (settings.Source is { } local)
+        {
+            if (settings.Url.Scheme == EndpointScheme.Unix)
+            {
+                throw new CliException($"--source is for tcp, tls and udp, and {settings.Url} is a unix socket; leave --source out", ExitCodes.Usage);
+            }
+
+            var localFamily = local.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+            if (settings.Family != AddressFamily.Unspecified && local.AddressFamily != settings.Family)
+            {
+                var flag = settings.Family == AddressFamily.InterNetwork ? "-4" : "-6";
+                throw new CliException($"--source {local.Address} is an {localFamily} address, and {flag} asks for the other family; drop {flag}, or give a source of its family", ExitCodes.Usage);
+            }
+
+            if (IPAddress.TryParse(settings.Url.Host, out var target) && target.AddressFamily != local.AddressFamily)
+            {
+                throw new CliException($"--source {local.Address} is an {localFamily} address and {settings.Url.Host} is not: both ends of a connection have one family; give a source and a destination of the same family", ExitCodes.Usage);
+            }
+        }
+
         var options = new ConnectOptions
         {
+            AddressFamily = settings.Family,
+            LocalEndPoint = settings.Source,
             Timeout = settings.Timeout,
             AllowUntrustedCertificate = settings.Insecure,
             CertificateFingerprint = settings.Fingerprint,
@@ -134,14 +185,15 @@ internal static class ConnectCommand
             var peerName = settings.Url.ToString();
             if (settings.Verbose)
             {
-                var address = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $" ({ip})" : "";
+                var address = connection.RemoteEndPoint is IPEndPoint ip ? $" ({ip})" : "";
+                address += settings.Source is not null && connection.LocalEndPoint is IPEndPoint bound ? $" from {bound}" : "";
                 await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
 
             Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
             var output = console.OpenOutput();
             var result = connection.IsDatagram
-                ? await DatagramBridge.RunAsync(connection, input, output, settings.Bridge, signals.Stop).ConfigureAwait(false)
+                ? await DatagramBridge.RunAsync(connection.Socket, input, output, settings.Bridge, signals.Stop).ConfigureAwait(false)
                 : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Stop).ConfigureAwait(false);
             if (connection.IsDatagram && result.Outcome == StreamBridgeOutcome.PeerFailed)
             {
@@ -154,6 +206,8 @@ internal static class ConnectCommand
 
     private sealed record ConnectSettings(
         EndpointUrl Url,
+        AddressFamily Family,
+        IPEndPoint? Source,
         byte[]? Send,
         bool Crlf,
         TimeSpan Timeout,

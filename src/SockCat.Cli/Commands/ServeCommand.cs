@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using SockCat.Endpoints;
 using SockCat.Server;
@@ -376,10 +375,7 @@ internal sealed class ServeOptions
             return new CertificateResult(null, e.Message, "");
         }
 
-        var what = certificate.IsSelfSigned
-            ? "self-signed for localhost, 127.0.0.1, ::1"
-            : $"{certificate.Certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}, valid until {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}";
-        return new CertificateResult(certificate, null, $"sockcat: TLS certificate {what}; SHA-256 {certificate.Fingerprint}");
+        return new CertificateResult(certificate, null, ListenerOptions.Announce(certificate));
     }
 
     private sealed record CertificateResult(ServerCertificate? Certificate, string? Error, string Line) : IDisposable

@@ -32,4 +32,10 @@ public enum ConnectFailure
 
     /// <summary>The TLS handshake failed for another reason: the peer does not speak TLS, or no protocol version or cipher is shared.</summary>
     TlsHandshake,
+
+    /// <summary>
+    /// The local address asked for (<see cref="ConnectOptions.LocalEndPoint"/>) could not be bound: it is not an address of
+    /// this machine (EADDRNOTAVAIL), or its port is taken (EADDRINUSE) or privileged (EACCES).
+    /// </summary>
+    LocalAddress,
 }

@@ -1,6 +1,12 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace SockCat.Client;
 
-/// <summary>How <see cref="SocketClient.ConnectAsync"/> connects: its time limit and how it checks a TLS server's certificate.</summary>
+/// <summary>
+/// How <see cref="SocketClient.ConnectAsync"/> connects: its time limit, which addresses it uses on each side, and how it
+/// checks a TLS server's certificate.
+/// </summary>
 public sealed record ConnectOptions
 {
     /// <summary>The default <see cref="Timeout"/>: 30 seconds, as PHP's <c>fsockopen</c> waits.</summary>
@@ -26,4 +32,21 @@ public sealed record ConnectOptions
     /// accepted whether or not it is trusted, and every other certificate is rejected. Defaults to null (normal verification).
     /// </summary>
     public string? CertificateFingerprint { get; init; }
+
+    /// <summary>
+    /// For tcp://, tls:// and udp://: use only addresses of this family, <see cref="AddressFamily.InterNetwork"/> (IPv4) or
+    /// <see cref="AddressFamily.InterNetworkV6"/> (IPv6), as <c>nc -4</c> and <c>nc -6</c> do. A host name's addresses of the
+    /// other family are skipped (a name with none of this family fails as <see cref="ConnectFailure.HostNotFound"/>).
+    /// Defaults to <see cref="AddressFamily.Unspecified"/>: every address the name has, in the order the system gives them.
+    /// </summary>
+    /// <remarks>An IP address of the other family in the URL, or a <see cref="LocalEndPoint"/> of the other family, is an <see cref="ArgumentException"/>.</remarks>
+    public AddressFamily AddressFamily { get; init; } = AddressFamily.Unspecified;
+
+    /// <summary>
+    /// For tcp://, tls:// and udp://: the local address (and port, unless 0) to bind before connecting, as <c>nc -s</c> does,
+    /// so the connection leaves from a chosen interface or port. Only the host name's addresses of its family are tried. An
+    /// address that is not this machine's, or a port already taken, fails as <see cref="ConnectFailure.LocalAddress"/>.
+    /// Defaults to null: the system picks the address and an ephemeral port.
+    /// </summary>
+    public IPEndPoint? LocalEndPoint { get; init; }
 }

@@ -55,9 +55,9 @@ public static class SocketClient
             return url.Scheme switch
             {
                 EndpointScheme.Unix => await ConnectUnixAsync(url, attempt, timeout.Token).ConfigureAwait(false),
-                EndpointScheme.Udp => await ConnectUdpAsync(url, attempt, timeout.Token).ConfigureAwait(false),
+                EndpointScheme.Udp => await ConnectUdpAsync(url, options, attempt, timeout.Token).ConfigureAwait(false),
                 EndpointScheme.Tls => await ConnectTlsAsync(url, options, attempt, timeout.Token).ConfigureAwait(false),
-                _ => await ConnectTcpAsync(url, attempt, timeout.Token).ConfigureAwait(false),
+                _ => await ConnectTcpAsync(url, options, attempt, timeout.Token).ConfigureAwait(false),
             };
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -83,11 +83,42 @@ public static class SocketClient
         {
             CertificateFingerprint.Parse(fingerprint);
         }
+
+        if (options.AddressFamily is not (AddressFamily.Unspecified or AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"address family {options.AddressFamily} is not one a connection can use; use InterNetwork (IPv4), InterNetworkV6 (IPv6) or Unspecified", nameof(options));
+        }
+
+        if (options.LocalEndPoint is { } local)
+        {
+            if (url.Scheme == EndpointScheme.Unix)
+            {
+                throw new ArgumentException($"a local address ({local}) is for tcp, tls and udp connections, and {url} is a unix socket", nameof(options));
+            }
+
+            if (options.AddressFamily != AddressFamily.Unspecified && local.AddressFamily != options.AddressFamily)
+            {
+                throw new ArgumentException($"the local address {local} is {FamilyName(local.AddressFamily)}, and only {FamilyName(options.AddressFamily)} addresses were asked for; give an {FamilyName(options.AddressFamily)} local address", nameof(options));
+            }
+        }
+
+        var family = Family(options);
+        if (family != AddressFamily.Unspecified && url.Scheme != EndpointScheme.Unix && IPAddress.TryParse(url.Host, out var literal) && literal.AddressFamily != family)
+        {
+            var why = options.LocalEndPoint is { } from ? $"the local address {from} is {FamilyName(family)}" : $"only {FamilyName(family)} addresses were asked for";
+            throw new ArgumentException($"{url.Host} is an {FamilyName(literal.AddressFamily)} address, and {why}; give an {FamilyName(family)} address or a host name", nameof(url));
+        }
     }
 
-    private static async Task<Socket> ConnectIpAsync(EndpointUrl url, SocketType socketType, ProtocolType protocol, Attempt attempt, CancellationToken cancellationToken)
+    /// <summary>The one family every address must have: the local address's, or the one asked for; Unspecified for any.</summary>
+    private static AddressFamily Family(ConnectOptions options) => options.LocalEndPoint?.AddressFamily ?? options.AddressFamily;
+
+    private static string FamilyName(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+
+    private static async Task<Socket> ConnectIpAsync(
+        EndpointUrl url, SocketType socketType, ProtocolType protocol, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var addresses = await ResolveAsync(url, attempt, cancellationToken).ConfigureAwait(false);
+        var addresses = await ResolveAsync(url, Family(options), attempt, cancellationToken).ConfigureAwait(false);
         ConnectException? last = null;
         foreach (var address in addresses)
         {
@@ -100,6 +131,11 @@ public static class SocketClient
                 if (socketType == SocketType.Stream)
                 {
                     socket.NoDelay = true;
+                }
+
+                if (options.LocalEndPoint is { } local)
+                {
+                    Bind(url, socket, local);
                 }
 
                 await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
@@ -121,7 +157,35 @@ public static class SocketClient
         throw last!;
     }
 
-    private static async Task<IPAddress[]> ResolveAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    /// <summary>Binds the local side before connecting; a failure is the same for every address of the host, so it ends the attempt.</summary>
+    private static void Bind(EndpointUrl url, Socket socket, IPEndPoint local)
+    {
+        if (local.Port != 0)
+        {
+            // A port left in TIME_WAIT by the previous run stays usable, as with nc -p; one a listener holds does not.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        }
+
+        try
+        {
+            socket.Bind(local);
+        }
+        catch (SocketException ex)
+        {
+            var (number, name) = SocketErrorNames.Describe(ex);
+            var shown = local.Port == 0 ? local.Address.ToString() : local.ToString();
+            var (message, hint) = ex.SocketErrorCode switch
+            {
+                SocketError.AddressNotAvailable => ($"cannot use local address {shown}: {local.Address} is not an address of this machine ({name})", "give one of this machine's addresses (ip addr lists them)"),
+                SocketError.AddressAlreadyInUse => ($"cannot use local address {shown}: port {local.Port} is already in use ({name})", "pick another local port, or let the system choose one"),
+                SocketError.AccessDenied => ($"cannot use local address {shown}: ports below 1024 need root or CAP_NET_BIND_SERVICE ({name})", "pick a local port above 1023, or let the system choose one"),
+                _ => ($"cannot use local address {shown}: {ex.Message.TrimEnd('.')} ({name})", "check the local address"),
+            };
+            throw new ConnectException(url, ConnectFailure.LocalAddress, number, name, message, hint, ex);
+        }
+    }
+
+    private static async Task<IPAddress[]> ResolveAsync(EndpointUrl url, AddressFamily family, Attempt attempt, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(url.Host, out var literal))
         {
@@ -150,19 +214,32 @@ public static class SocketClient
                 $"the host '{url.Host}' has no address (EAI_NODATA)", "check the name, or use an IP address");
         }
 
+        if (family != AddressFamily.Unspecified)
+        {
+            var all = addresses;
+            addresses = [.. all.Where(a => a.AddressFamily == family)];
+            if (addresses.Length == 0)
+            {
+                var version = family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+                throw new ConnectException(url, ConnectFailure.HostNotFound, -9, "EAI_ADDRFAMILY",
+                    $"the host '{url.Host}' has no {version} address, only {string.Join(", ", all.Select(a => a.ToString()))} (EAI_ADDRFAMILY)",
+                    $"allow the other family, or give an {version} address");
+            }
+        }
+
         attempt.Addresses = addresses;
         return addresses;
     }
 
-    private static async Task<ClientConnection> ConnectTcpAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    private static async Task<ClientConnection> ConnectTcpAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, attempt, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
         return new ClientConnection(url, socket, new NetworkStream(socket, ownsSocket: true), tls: null);
     }
 
-    private static async Task<ClientConnection> ConnectUdpAsync(EndpointUrl url, Attempt attempt, CancellationToken cancellationToken)
+    private static async Task<ClientConnection> ConnectUdpAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var socket = await ConnectIpAsync(url, SocketType.Dgram, ProtocolType.Udp, attempt, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectIpAsync(url, SocketType.Dgram, ProtocolType.Udp, options, attempt, cancellationToken).ConfigureAwait(false);
         return new ClientConnection(url, socket, new DatagramStream(socket), tls: null);
     }
 
@@ -190,7 +267,7 @@ public static class SocketClient
 
     private static async Task<ClientConnection> ConnectTlsAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, attempt, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
         attempt.Stage = Stage.Handshake;
         var where = $"{Bracket(url.Host)}:{url.Port}";
         var expected = options.CertificateFingerprint is { } text ? CertificateFingerprint.Parse(text) : null;

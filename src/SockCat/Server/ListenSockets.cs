@@ -11,10 +11,19 @@ namespace SockCat.Server;
 /// </summary>
 internal static class ListenSockets
 {
-    public static EndPoint Resolve(EndpointUrl url)
+    /// <summary>
+    /// The address to bind: the URL's IP address, or its host name's first IPv4 address (else its first); with
+    /// <paramref name="family"/> given, only an address of that family (as nc -4 / -6).
+    /// </summary>
+    public static EndPoint Resolve(EndpointUrl url, AddressFamily family = AddressFamily.Unspecified)
     {
         if (url.ToEndPoint() is { } endPoint)
         {
+            if (family != AddressFamily.Unspecified && endPoint is IPEndPoint ip && ip.AddressFamily != family)
+            {
+                throw new ServerListenException(url, $"{url}: {url.Host} is an {Version(ip.AddressFamily)} address, and only {Version(family)} was asked for; give an {Version(family)} address");
+            }
+
             return endPoint;
         }
 
@@ -28,10 +37,20 @@ internal static class ListenSockets
             throw new ServerListenException(url, $"{url}: cannot resolve '{url.Host}' ({e.SocketErrorCode}); listen on an IP address such as 127.0.0.1 or 0.0.0.0", e.SocketErrorCode, e);
         }
 
+        if (family != AddressFamily.Unspecified)
+        {
+            return new IPEndPoint(
+                addresses.FirstOrDefault(a => a.AddressFamily == family)
+                    ?? throw new ServerListenException(url, $"{url}: '{url.Host}' has no {Version(family)} address, only {string.Join(", ", addresses.Select(a => a.ToString()))}; give an {Version(family)} address"),
+                url.Port);
+        }
+
         var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
             ?? throw new ServerListenException(url, $"{url}: '{url.Host}' has no address; listen on an IP address such as 127.0.0.1");
         return new IPEndPoint(address, url.Port);
     }
+
+    private static string Version(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     /// <summary>Creates, binds and listens; the socket is non-blocking.</summary>
     public static Socket Listen(EndpointUrl url, EndPoint endPoint, int backlog)
@@ -50,7 +69,8 @@ internal static class ListenSockets
         }
     }
 
-    public static Socket CreateBound(EndpointUrl url, EndPoint endPoint)
+    /// <summary>Creates and binds; tcp://[::] serves IPv4 too unless <paramref name="ipv6Only"/> (nc -6).</summary>
+    public static Socket CreateBound(EndpointUrl url, EndPoint endPoint, bool ipv6Only = false, SocketType socketType = SocketType.Stream)
     {
         Socket socket;
         if (endPoint is UnixDomainSocketEndPoint)
@@ -60,11 +80,11 @@ internal static class ListenSockets
         }
         else
         {
-            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket = new Socket(endPoint.AddressFamily, socketType, socketType == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
             if (endPoint is IPEndPoint { Address: var a } && a.Equals(IPAddress.IPv6Any))
             {
                 // tcp://[::]:port serves IPv4 too, as most servers do.
-                socket.DualMode = true;
+                socket.DualMode = !ipv6Only;
             }
         }
 

@@ -27,9 +27,16 @@ public sealed class StreamListener : IDisposable
     /// <summary>The endpoint listened on; for port 0, with the port the system chose.</summary>
     public EndpointUrl Url { get; }
 
-    /// <summary>Binds and listens on <paramref name="url"/> (tcp:// or unix://).</summary>
-    /// <exception cref="ServerListenException">The endpoint cannot be listened on; the message is one line for a user.</exception>
-    public static StreamListener Start(EndpointUrl url, int backlog = DefaultBacklog)
+    /// <summary>
+    /// Binds and listens on <paramref name="url"/> (tcp:// or unix://). With <paramref name="addressFamily"/> given, only addresses
+    /// of that family are used, as <c>nc -4 -l</c> and <c>nc -6 -l</c> do: a host name's first address of that family is bound,
+    /// and <c>tcp://[::]:port</c> with <see cref="AddressFamily.InterNetworkV6"/> takes IPv6 clients only (by default it takes
+    /// IPv4 clients too). Defaults to <see cref="AddressFamily.Unspecified"/>: a host name's first IPv4 address, else its first.
+    /// </summary>
+    /// <exception cref="ServerListenException">
+    /// The endpoint cannot be listened on, or its IP address is not of <paramref name="addressFamily"/>; the message is one line for a user.
+    /// </exception>
+    public static StreamListener Start(EndpointUrl url, int backlog = DefaultBacklog, AddressFamily addressFamily = AddressFamily.Unspecified)
     {
         ArgumentNullException.ThrowIfNull(url);
         if (url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix))
@@ -37,7 +44,8 @@ public sealed class StreamListener : IDisposable
             throw new ServerListenException(url, $"{url}: a stream listener takes tcp:// and unix:// endpoints");
         }
 
-        var socket = ListenSockets.CreateBound(url, ListenSockets.Resolve(url));
+        var family = url.Scheme == EndpointScheme.Unix ? AddressFamily.Unspecified : addressFamily;
+        var socket = ListenSockets.CreateBound(url, ListenSockets.Resolve(url, family), ipv6Only: family == AddressFamily.InterNetworkV6);
         try
         {
             socket.Listen(backlog);
