@@ -445,8 +445,9 @@ internal sealed class KestrelConnection : ServerConnection
         {
             // Before dequeuing: a post that comes after the last TryDequeue below schedules a run of its own.
             Volatile.Write(ref _drainScheduled, 0);
-            if (_closed)
+            if (_closed || _finished.Task.IsCompleted)
             {
+                // Closed, or closing (aborted, cut, or its close applied): no more calls.
                 DropPosts();
                 return;
             }
@@ -461,6 +462,13 @@ internal sealed class KestrelConnection : ServerConnection
                 catch (Exception ex)
                 {
                     ProtocolFailed(ex);
+                }
+
+                if (_discarding)
+                {
+                    // Aborted or cut by this batch: the rest will not run, as on the epoll loop.
+                    DropPosts();
+                    break;
                 }
             }
 
