@@ -136,7 +136,7 @@ internal sealed class KestrelConnection : ServerConnection
             if (!flush.IsCompleted)
             {
                 // Kestrel's MaxWriteBufferSize is the outbound bound: the flush waits while more than that is queued.
-                _flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _flushed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 _ = CompleteFlushAsync(flush);
                 return;
             }
@@ -180,7 +180,18 @@ internal sealed class KestrelConnection : ServerConnection
                     EndFlush();
                     if (!_closed && !_finished.Task.IsCompleted)
                     {
-                        ApplyClose();
+                        // The peer has caught up: a call of its own, as the epoll loop makes when its queue empties.
+                        _writtenInCall = 0;
+                        try
+                        {
+                            Protocol?.OnWritable(this);
+                        }
+                        catch (Exception ex)
+                        {
+                            ProtocolFailed(ex);
+                        }
+
+                        AfterCall();
                     }
 
                     return;
@@ -249,9 +260,7 @@ internal sealed class KestrelConnection : ServerConnection
 
     private void EndFlush()
     {
-        var flushed = _flushed;
-        _flushed = null;
-        flushed?.TrySetResult();
+        Interlocked.Exchange(ref _flushed, null)?.TrySetResult();
     }
 
     private void ApplyClose()
