@@ -132,6 +132,28 @@ public sealed class CrossThreadWriteTests
 
     [Theory]
     [MemberData(nameof(TransportMatrix.All), MemberType = typeof(TransportMatrix))]
+    public async Task WriteAsync_TwoProducersAtOnce_EachOnesBytesArriveWhole(TestTransport transport)
+    {
+        // 4 MiB each: many chunks, and more than the queue's bound, so both producers wait for the peer in turn.
+        const int size = 4 * 1024 * 1024;
+        var a = Enumerable.Repeat((byte)'a', size).ToArray();
+        var b = Enumerable.Repeat((byte)'b', size).ToArray();
+        var probe = new ProbeProtocol();
+        await using var server = await LoopbackServer.StartAsync(transport, _ => probe);
+        await using var client = await server.ConnectAsync();
+        var connection = await probe.Connected.Task.WaitAsync(Timeout);
+
+        var writes = await Task.Run(() => new[] { connection.WriteAsync(a).AsTask(), connection.WriteAsync(b).AsTask() });
+        var received = await client.ReadExactlyAsync(2 * size, Timeout);
+
+        var results = await Task.WhenAll(writes).WaitAsync(Timeout);
+        Assert.Equal(new[] { true, true }, results);
+        Assert.Equal(a, received[..size]);
+        Assert.Equal(b, received[size..]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportMatrix.All), MemberType = typeof(TransportMatrix))]
     public async Task WriteAsync_ConnectionClosed_ReturnsFalse(TestTransport transport)
     {
         var probe = new ProbeProtocol();

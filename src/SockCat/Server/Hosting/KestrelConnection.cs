@@ -25,6 +25,7 @@ internal sealed class KestrelConnection : ServerConnection
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<(Action<IConnection, object?> Callback, object? State, Action<object?>? Dropped)> _posts = new();
     private TaskCompletionSource? _resumed;
+    private SemaphoreSlim? _producers; // made by the first WriteAsync
     private TaskCompletionSource? _flushed; // set while a flush waits for the peer; completed (and cleared) when it is done
     private PooledByteQueue _backlog; // under the gate: output written while a flush is pending
     private byte[]? _discard;
@@ -498,6 +499,22 @@ internal sealed class KestrelConnection : ServerConnection
     }
 
     public override async ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        // One producer's bytes at a time, in the order called (the semaphore's waiters are served first come, first
+        // served), so two writes' chunks never interleave; as on the epoll loop, where writes queue whole.
+        var producers = _producers ?? Interlocked.CompareExchange(ref _producers, new SemaphoreSlim(1, 1), null) ?? _producers;
+        await producers.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await WriteInChunksAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            producers.Release();
+        }
+    }
+
+    private async Task<bool> WriteInChunksAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         do
         {
