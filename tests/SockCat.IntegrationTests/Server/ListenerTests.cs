@@ -50,6 +50,16 @@ public sealed class ListenerTests
     }
 
     [Fact]
+    public async Task StartAsync_SlowConsumerLimitNotAboveTheQueueBound_Throws()
+    {
+        // At or under the bound, a producer waiting for room with WriteAsync would be cut as a slow consumer.
+        await using var server = new SockCatServer(_ => EchoProtocol.Instance, new ServerOptions { MaxOutputQueueBytes = 1024, SlowConsumerLimitBytes = 1024 });
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0")]));
+        Assert.Contains("must be more than MaxOutputQueueBytes (1024)", error.Message);
+    }
+
+    [Fact]
     public void Listen_UdpEndpoint_RefusedWithTheSchemesServed()
     {
         var server = new SockCatServer();

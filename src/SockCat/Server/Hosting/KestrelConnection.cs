@@ -474,11 +474,19 @@ internal sealed class KestrelConnection : ServerConnection
                     ProtocolFailed(ex);
                 }
 
-                if (_discarding)
+                if (_discarding || _finished.Task.IsCompleted)
                 {
-                    // Aborted or cut by this batch: the rest will not run, as on the epoll loop.
+                    // Aborted, cut or closed by this batch: the rest will not run, as on the epoll loop.
                     DropPosts();
                     break;
+                }
+
+                if (_writtenInCall >= Host.MaxOutputQueueBytes / 2)
+                {
+                    // Send as it goes, as the epoll loop does after each post, so a long batch for a peer that reads is
+                    // not mistaken for a slow consumer; once a flush waits, the rest goes to the bounded backlog.
+                    AfterCall();
+                    _writtenInCall = 0;
                 }
             }
 

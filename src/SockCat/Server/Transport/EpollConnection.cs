@@ -5,10 +5,10 @@ namespace SockCat.Server.Transport;
 
 /// <summary>
 /// A connection on an <see cref="EpollLoop"/>: a descriptor, a protocol, and the bytes it holds between calls. Every
-/// member runs on the loop's thread except <see cref="Post"/>, <see cref="WriteAsync"/> and <see cref="Terminate"/>. A protocol's output goes
-/// into the loop's scratch buffer and is sent with one send when the call returns; only what the peer does not take
-/// is copied into the connection's own pooled queue, which arms EPOLLOUT. Close, half-close and abort requested
-/// during a call take effect when it returns, so a protocol never sees its connection vanish under it.
+/// member runs on the loop's thread except <see cref="Post"/>, <see cref="WriteAsync"/> and <see cref="Terminate"/>. A
+/// protocol's output goes into the loop's scratch buffer and is sent with one send when the call returns; only what the
+/// peer does not take is copied into the connection's own pooled queue, which arms EPOLLOUT. Close, half-close and abort
+/// requested during a call take effect when it returns, so a protocol never sees its connection vanish under it.
 /// </summary>
 internal sealed unsafe class EpollConnection : ServerConnection
 {
