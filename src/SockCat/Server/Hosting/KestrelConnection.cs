@@ -221,17 +221,7 @@ internal sealed class KestrelConnection : ServerConnection
                     return;
                 }
 
-                if (flush.IsCompleted)
-                {
-                    var ok = Flushed(flush);
-                    EndFlush();
-                    if (ok)
-                    {
-                        ApplyClose();
-                    }
-
-                    return;
-                }
+                // Round again: at once when this flush completed, to find the backlog empty and the peer caught up.
             }
             finally
             {
