@@ -8,7 +8,8 @@
 # CLIENT (default: the repository's Release sockcat) is the load generator for every server: when comparing two
 # builds of SockCat, point it at one fixed copy so that only the server changes. DUR: seconds per run (default 5).
 # MODE=stream measures streaming instead (64 KiB in flight per connection, MB/s); MODE=p99 the ping-pong p99 latency
-# in microseconds (lower is better: its ratio below 1 means faster than the first server).
+# in microseconds (lower is better: its ratio below 1 means faster than the first server); MODE=cpu the server's CPU time
+# (user + system) per echoed message in microseconds, from /proc: steadier than msgs/s when others load the machine.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 conns=$1; reps=$2; shift 2
@@ -29,8 +30,14 @@ for ((r = 1; r <= reps; r++)); do
       p99) args=(pingpong -c "$conns"); field=.latencyUs.p99 ;;
       *) args=(pingpong -c "$conns"); field=.msgsPerSec ;;
     esac
-    v=$("$CLIENT" bench "${args[0]}" "tcp://127.0.0.1:$port" "${args[@]:1}" -d "$DUR" --json --no-progress 2>/dev/null |
+    warm=(); [ "${MODE:-}" = cpu ] && warm=(--warmup 0)   # the CPU read spans the whole run, so count every message
+    cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat 2>/dev/null)
+    v=$("$CLIENT" bench "${args[0]}" "tcp://127.0.0.1:$port" "${args[@]:1}" -d "$DUR" "${warm[@]}" --json --no-progress 2>/dev/null |
       jq -r "$field // empty" 2>/dev/null | head -1)
+    if [ "${MODE:-}" = cpu ] && [ -n "$v" ]; then
+      cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat 2>/dev/null)
+      v=$(echo "($cpu1 - $cpu0) * 1000000 / $(getconf CLK_TCK) / ($v * $DUR)" | bc -l | cut -c1-7)
+    fi
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
     res[$name]="${res[$name]:-} ${v:-0}"
     echo "round $r $name c=$conns ${v:-FAILED}" >&2

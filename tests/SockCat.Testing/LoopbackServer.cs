@@ -13,11 +13,11 @@ namespace SockCat.Testing;
 /// </summary>
 public sealed class LoopbackServer : IAsyncDisposable
 {
-    private LoopbackServer(TestTransport transport, SockCatServer server, EndpointUrl endpoint, ErrorFailingLoggerProvider logs)
+    private LoopbackServer(TestTransport transport, SockCatServer server, IReadOnlyList<EndpointUrl> endpoints, ErrorFailingLoggerProvider logs)
     {
         Transport = transport;
         Server = server;
-        Endpoint = endpoint;
+        Endpoints = endpoints;
         Logs = logs;
     }
 
@@ -25,13 +25,23 @@ public sealed class LoopbackServer : IAsyncDisposable
 
     public SockCatServer Server { get; }
 
-    public EndpointUrl Endpoint { get; }
+    /// <summary>The first listener's bound endpoint.</summary>
+    public EndpointUrl Endpoint => Endpoints[0];
+
+    /// <summary>Every listener's bound endpoint, in the order their protocols were given.</summary>
+    public IReadOnlyList<EndpointUrl> Endpoints { get; }
 
     public ErrorFailingLoggerProvider Logs { get; }
 
-    public static async Task<LoopbackServer> StartAsync(
+    public static Task<LoopbackServer> StartAsync(
         TestTransport transport,
         Func<IConnection, IConnectionProtocol> protocolFactory,
+        Action<ServerOptions>? configure = null) => StartAsync(transport, [protocolFactory], configure);
+
+    /// <summary>A server with one listener per protocol, each on its own fresh endpoint of the transport.</summary>
+    public static async Task<LoopbackServer> StartAsync(
+        TestTransport transport,
+        IReadOnlyList<Func<IConnection, IConnectionProtocol>> listeners,
         Action<ServerOptions>? configure = null)
     {
         var options = new ServerOptions
@@ -46,38 +56,47 @@ public sealed class LoopbackServer : IAsyncDisposable
             ServerCertificate = TestCertificates.Localhost,
         };
         configure?.Invoke(options);
-        var url = transport switch
-        {
-            TestTransport.EpollUnix or TestTransport.KestrelUnix or TestTransport.KestrelEpollUnix =>
-                EndpointUrl.Parse($"unix://{Path.Combine(Path.GetTempPath(), $"sockcat-test-{Guid.NewGuid():N}.sock")}"),
-            TestTransport.KestrelTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
-            _ => EndpointUrl.Parse("tcp://127.0.0.1:0"),
-        };
         var logs = new ErrorFailingLoggerProvider();
-        var server = new SockCatServer(protocolFactory, options, logs);
-        var bound = await server.StartAsync([url]);
-        return new LoopbackServer(transport, server, bound[0], logs);
+        var server = new SockCatServer(options, logs);
+        foreach (var protocolFactory in listeners)
+        {
+            server.Listen(NewUrl(transport), protocolFactory);
+        }
+
+        var bound = await server.StartAsync();
+        return new LoopbackServer(transport, server, bound, logs);
     }
 
-    /// <summary>Connects a client (and completes its TLS handshake on tls).</summary>
-    public async Task<TestClient> ConnectAsync(CancellationToken cancellationToken = default)
+    private static EndpointUrl NewUrl(TestTransport transport) => transport switch
+    {
+        TestTransport.EpollUnix or TestTransport.KestrelUnix or TestTransport.KestrelEpollUnix =>
+            EndpointUrl.Parse($"unix://{Path.Combine(Path.GetTempPath(), $"sockcat-test-{Guid.NewGuid():N}.sock")}"),
+        TestTransport.KestrelTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
+        _ => EndpointUrl.Parse("tcp://127.0.0.1:0"),
+    };
+
+    /// <summary>Connects a client to the first listener (and completes its TLS handshake on tls).</summary>
+    public Task<TestClient> ConnectAsync(CancellationToken cancellationToken = default) => ConnectAsync(Endpoint, cancellationToken);
+
+    /// <summary>Connects a client to <paramref name="endpoint"/>, one of <see cref="Endpoints"/>.</summary>
+    public async Task<TestClient> ConnectAsync(EndpointUrl endpoint, CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         Socket socket;
-        if (Endpoint.Scheme == EndpointScheme.Unix)
+        if (endpoint.Scheme == EndpointScheme.Unix)
         {
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Endpoint.Path), timeout.Token);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint.Path), timeout.Token);
         }
         else
         {
             socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Endpoint.Port), timeout.Token);
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, endpoint.Port), timeout.Token);
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: false);
-        if (Endpoint.Scheme == EndpointScheme.Tls)
+        if (endpoint.Scheme == EndpointScheme.Tls)
         {
             var ssl = new SslStream(stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, timeout.Token);

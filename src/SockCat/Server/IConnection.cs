@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using SockCat.Endpoints;
 
 namespace SockCat.Server;
 
@@ -7,8 +8,9 @@ namespace SockCat.Server;
 /// One connection as a protocol sees it: where its output goes, who is on the other end, and the few controls
 /// a protocol has. Writing (through <see cref="IBufferWriter{T}"/>) queues output that the transport sends
 /// when the protocol's call returns; what the peer does not take at once is the connection's bounded
-/// outbound queue. Members may only be used from within the protocol's own calls, except <see cref="Post"/>,
-/// which is how other threads (and other connections) reach this one.
+/// outbound queue. Members may only be used from within the protocol's own calls, except
+/// <see cref="Post(Action{IConnection, object}, object, Action{object})"/> and <see cref="WriteAsync"/>, which are how
+/// other threads (and other connections) reach this one, and the identity properties.
 /// </summary>
 public interface IConnection : IBufferWriter<byte>
 {
@@ -20,6 +22,12 @@ public interface IConnection : IBufferWriter<byte>
 
     /// <summary>The local address the connection was accepted on.</summary>
     EndPoint? LocalEndPoint { get; }
+
+    /// <summary>
+    /// The listener the connection came in on, as bound (port 0 resolved): one of the server's
+    /// <see cref="SockCatServer.BoundEndpoints"/>. A protocol factory shared by several listeners tells them apart by it.
+    /// </summary>
+    EndpointUrl Listener { get; }
 
     /// <summary>Output written but not yet taken by the peer, in bytes.</summary>
     int PendingOutputBytes { get; }
@@ -49,10 +57,76 @@ public interface IConnection : IBufferWriter<byte>
     /// Runs <paramref name="callback"/> with this connection on the connection's own thread, serialized with the
     /// protocol's calls, so that code elsewhere (a chat room's fan-out, a process's output) can write to it without
     /// a lock. Callable from any thread; callbacks run in the order posted. Output written in the callback is sent
-    /// when it returns, as from any protocol call.
+    /// when it returns, as from any protocol call, and counts against the slow-consumer rule
+    /// (<see cref="ServerOptions.SlowConsumerLimitBytes"/>); a producer that must not be cut waits with
+    /// <see cref="WriteAsync"/> instead.
     /// </summary>
     /// <returns>False when the connection is already closed; the callback will not run.</returns>
+    /// <remarks>
+    /// A callback posted before the connection closed may still never run (the connection closes first): use the
+    /// overload with a <c>dropped</c> callback when the state must be handed back.
+    /// </remarks>
     // Added to the foundation's contract: fan-out across epoll loops must go through per-loop queues, never a shared lock
     // (DESIGN.md), and a protocol object is only safe on its own loop's thread.
     bool Post(Action<IConnection, object?> callback, object? state);
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> as <see cref="Post(Action{IConnection, object}, object)"/> does, and hands
+    /// <paramref name="state"/> back to <paramref name="dropped"/> if the callback will not run because the connection is
+    /// gone, so that what the state holds (a pooled buffer, a reference count) is never lost. Exactly one of the two runs
+    /// for each call: the callback on the connection's thread, or <paramref name="dropped"/> on whichever thread finds the
+    /// connection closed (inline, before this returns false, when it already was; the connection's thread when it closes
+    /// with the callback still queued). <paramref name="dropped"/> must be quick and must not throw.
+    /// </summary>
+    /// <returns>False when the connection was already closed (<paramref name="dropped"/> has run); true when posted.</returns>
+    /// <remarks>
+    /// The default, for connections that never drop a posted callback once accepted (an in-memory test connection),
+    /// forwards to <see cref="Post(Action{IConnection, object}, object)"/>; the engine's transports implement it.
+    /// </remarks>
+    bool Post(Action<IConnection, object?> callback, object? state, Action<object?>? dropped)
+    {
+        if (Post(callback, state))
+        {
+            return true;
+        }
+
+        dropped?.Invoke(state);
+        return false;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to the connection from any thread, with backpressure: for a producer off the
+    /// connection's thread (a child process's output, a file being sent, the far side of a relay). The bytes are queued in
+    /// order with the protocol's own output; the returned task completes once they are all queued and the connection's
+    /// outbound queue is within <see cref="ServerOptions.MaxOutputQueueBytes"/>. While it is over, the task waits,
+    /// without holding a thread, until the peer has taken enough, so a fast producer and a slow reader never grow
+    /// memory and the producer is never cut as a slow consumer. Several writes may be outstanding; they are queued in the
+    /// order called. <paramref name="data"/> must not change until the task completes.
+    /// </summary>
+    /// <returns>
+    /// True when the bytes are queued and the queue is within its bound; false when the connection is closed, or closing
+    /// or half-closed (the bytes, or the rest of them, were not queued).
+    /// </returns>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> fired first; the bytes may have been queued, in part or whole.
+    /// </exception>
+    /// <remarks>
+    /// The default posts the bytes (<see cref="Post(Action{IConnection, object}, object, Action{object})"/>) and completes
+    /// once they are written, without waiting on the queue's bound; the engine's transports implement the wait.
+    /// </remarks>
+    ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var written = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(
+            static (c, s) =>
+            {
+                var (data, written) = ((ReadOnlyMemory<byte>, TaskCompletionSource<bool>))s!;
+                c.Write(data.Span);
+                written.TrySetResult(true);
+            },
+            (data, written),
+            static s => (((ReadOnlyMemory<byte>, TaskCompletionSource<bool>))s!).Item2.TrySetResult(false));
+        return new ValueTask<bool>(written.Task.WaitAsync(cancellationToken));
+    }
 }

@@ -33,6 +33,18 @@ public interface IConnectionProtocol
     {
     }
 
+    /// <summary>
+    /// The connection was cut by the slow-consumer rule (<see cref="ServerOptions.SlowConsumerLimitBytes"/>): output was
+    /// written for its peer faster than the peer read it, past the limit. Called once, on the connection's thread, just
+    /// before <see cref="OnClosed"/>; the connection is already closed (what is written now goes nowhere). A service
+    /// counts or reports it here (a chat room tells the others the member was cut).
+    /// </summary>
+    /// <param name="connection">The connection, closed.</param>
+    /// <param name="limitBytes">The limit its outbound queue would have passed.</param>
+    void OnSlowConsumer(IConnection connection, int limitBytes)
+    {
+    }
+
     /// <summary>The connection is gone, with the reason it was closed (null for a plain close by either side).</summary>
     void OnClosed(IConnection connection, string? reason)
     {

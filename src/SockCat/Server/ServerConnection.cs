@@ -4,26 +4,30 @@ using SockCat.Endpoints;
 namespace SockCat.Server;
 
 /// <summary>
-/// What every transport's connection shares: identity, the peer, and the registry's counters. The counters are plain
-/// fields written only by the connection's own thread (no lock, no interlocked op per message); a registry snapshot
-/// reads them racily, which on 64-bit is a slightly stale but never torn value.
+/// What every transport's connection shares: identity, the peer, the listener, and the registry's counters. The counters
+/// are plain fields written only by the connection's own thread (no lock, no interlocked op per message); a registry
+/// snapshot reads them racily, which on 64-bit is a slightly stale but never torn value.
 /// </summary>
 internal abstract class ServerConnection : IConnection
 {
     private readonly PeerAddress _peer;
+    private readonly ListenerBinding _binding;
 
-    protected ServerConnection(long id, EndpointUrl listener, PeerAddress peer)
+    protected ServerConnection(ServerHost host, ListenerBinding binding, long id, PeerAddress peer)
     {
+        Host = host;
+        _binding = binding;
         Id = id;
-        Listener = listener;
         _peer = peer;
         ConnectedAtUtcTicks = DateTime.UtcNow.Ticks;
         LastActivity = Environment.TickCount64;
     }
 
+    public ServerHost Host { get; }
+
     public long Id { get; }
 
-    public EndpointUrl Listener { get; }
+    public EndpointUrl Listener => _binding.BoundUrl;
 
     public long ConnectedAtUtcTicks { get; }
 
@@ -34,6 +38,9 @@ internal abstract class ServerConnection : IConnection
     /// <summary>Environment.TickCount64 when bytes last moved either way: what the idle timeout measures.</summary>
     public long LastActivity;
 
+    /// <summary>Set, on the connection's thread, when the slow-consumer rule cut it: logged as such and told to the protocol.</summary>
+    public bool CutAsSlowConsumer;
+
     public string Peer => _peer.Format(Listener);
 
     public EndPoint? RemoteEndPoint => _peer.ToEndPoint(Listener);
@@ -43,6 +50,8 @@ internal abstract class ServerConnection : IConnection
     public ConnectionInfo ToInfo() => new(
         Id, Peer, Listener, new DateTimeOffset(ConnectedAtUtcTicks, TimeSpan.Zero),
         Volatile.Read(ref BytesReceived), Volatile.Read(ref BytesSent));
+
+    public IConnectionProtocol CreateProtocol() => _binding.CreateProtocol(this);
 
     public abstract int PendingOutputBytes { get; }
 
@@ -64,8 +73,53 @@ internal abstract class ServerConnection : IConnection
 
     public abstract void ResumeReading();
 
-    public abstract bool Post(Action<IConnection, object?> callback, object? state);
+    public bool Post(Action<IConnection, object?> callback, object? state) => Post(callback, state, null);
+
+    public abstract bool Post(Action<IConnection, object?> callback, object? state, Action<object?>? dropped);
+
+    public abstract ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);
+
+    /// <summary>Hands a posted callback's state back to its owner: the callback will not run.</summary>
+    protected void Release(Action<object?>? dropped, object? state)
+    {
+        if (dropped is null)
+        {
+            return;
+        }
+
+        try
+        {
+            dropped(state);
+        }
+        catch (Exception ex)
+        {
+            ServerLog.PostReleaseFailed(Host.Logger, Id, Peer, ex);
+        }
+    }
+
+    /// <summary>Tells the protocol the connection is gone (after the registry and the log know): the slow-consumer cut first, if that was why.</summary>
+    protected void NotifyClosed(IConnectionProtocol? protocol, string? reason)
+    {
+        if (protocol is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (CutAsSlowConsumer)
+            {
+                protocol.OnSlowConsumer(this, Host.SlowConsumerLimitBytes);
+            }
+
+            protocol.OnClosed(this, reason);
+        }
+        catch (Exception ex)
+        {
+            ServerLog.ProtocolFailed(Host.Logger, Id, Peer, ex);
+        }
+    }
 }

@@ -40,4 +40,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(11, LogLevel.Warning, "Accepting on {Listener} failed: {Error}", EventName = "AcceptFailed")]
     public static partial void AcceptFailed(ILogger logger, string listener, string error);
+
+    [LoggerMessage(12, LogLevel.Warning, "Closing connection {ConnectionId} from {Peer}: slow consumer, over {LimitBytes} bytes queued for a peer that is not reading", EventName = "SlowConsumer")]
+    public static partial void SlowConsumer(ILogger logger, long connectionId, string peer, int limitBytes);
+
+    [LoggerMessage(13, LogLevel.Error, "Connection {ConnectionId} from {Peer}: a posted callback's release threw", EventName = "PostReleaseFailed")]
+    public static partial void PostReleaseFailed(ILogger logger, long connectionId, string peer, Exception exception);
 }

@@ -44,7 +44,7 @@ public sealed class ServerOptions
     /// <summary>
     /// Connections served at once; one more is sent a line saying the server is full and closed. Defaults to null:
     /// the process's open-file limit (raised to its hard limit at start) less <see cref="FileDescriptorReserve"/>.
-    /// A value the open-file limit cannot hold makes <see cref="SockCatServer.StartAsync"/> fail.
+    /// A value the open-file limit cannot hold makes <see cref="SockCatServer.StartAsync(CancellationToken)"/> fail.
     /// </summary>
     public int? MaxConnections { get; set; }
 
@@ -55,12 +55,23 @@ public sealed class ServerOptions
     public TimeSpan? IdleTimeout { get; set; }
 
     /// <summary>
-    /// The bound on a connection's outbound queue, in bytes. While more than this is queued the server stops reading
-    /// from the peer (a client that writes without reading is throttled, not buffered); a protocol that queues more than
-    /// twice this for a peer that does not read gets the connection closed with a reason. Defaults to 256 KiB.
+    /// The bound on a connection's outbound queue, in bytes: backpressure. While more than this is queued the server
+    /// stops reading from the peer (a client that writes without reading is throttled, not buffered), and a producer off
+    /// the connection's thread waits in <see cref="IConnection.WriteAsync"/> until the peer has taken it. Output a protocol
+    /// or a posted callback writes regardless is held up to <see cref="SlowConsumerLimitBytes"/>. Defaults to 256 KiB.
     /// Unlimited server buffering is a memory risk: one slow reader could hold the whole heap.
     /// </summary>
     public int MaxOutputQueueBytes { get; set; } = DefaultMaxOutputQueueBytes;
+
+    /// <summary>
+    /// The slow-consumer rule: a connection whose outbound queue would pass this many bytes (output written for a peer
+    /// that is not reading, faster than backpressure can hold it back: a chat room's fan-out, a broadcast) is cut at once,
+    /// its queued output dropped, with the reason logged (event <c>SlowConsumer</c>) and its protocol told
+    /// (<see cref="IConnectionProtocol.OnSlowConsumer"/>), so one slow reader never holds the server's memory or slows the
+    /// others down. As Redis cuts a slow pub/sub subscriber and an IRC server a client over its SendQ. Must be more than
+    /// <see cref="MaxOutputQueueBytes"/>. Defaults to null: twice <see cref="MaxOutputQueueBytes"/> (512 KiB).
+    /// </summary>
+    public int? SlowConsumerLimitBytes { get; set; }
 
     /// <summary>
     /// The bound on input a protocol leaves unconsumed (a frame it is still waiting to complete), in bytes; over it the

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SockCat.Endpoints;
@@ -9,13 +8,21 @@ using SockCat.Server.Transport;
 namespace SockCat.Server;
 
 /// <summary>
-/// A server: listeners on tcp://, unix:// and tls:// endpoints, one protocol object per connection, limits, and a
-/// registry of connections. The front door for every SockCat service:
+/// A server: listeners on tcp://, unix:// and tls:// endpoints, each speaking its own protocol (one protocol object per
+/// connection), sharing one registry of connections, one set of limits and one log. The front door for every SockCat
+/// service. One protocol on every endpoint:
 /// <code>
 /// await using var server = new SockCatServer(_ => EchoProtocol.Instance, new ServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) });
 /// var bound = await server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0")]);
 /// // ... bound[0].Port is the port the system chose
 /// var summary = await server.StopAsync();
+/// </code>
+/// Several protocols, one server (a line chat and IRC on two ports of one hub):
+/// <code>
+/// await using var server = new SockCatServer(new ServerOptions { MaxConnections = 1000 });
+/// server.Listen(EndpointUrl.Parse("tcp://0.0.0.0:2323"), c => new LineChatProtocol(hub));
+/// server.Listen(EndpointUrl.Parse("tcp://0.0.0.0:6667"), c => new IrcProtocol(hub));
+/// var bound = await server.StartAsync();
 /// </code>
 /// tcp and unix listeners run on the engine's epoll loops (Linux x86-64) or on Kestrel's socket transport
 /// (elsewhere, or with <see cref="ServerTransport.Kestrel"/>); tls listeners on Kestrel. The connection log lines and
@@ -23,7 +30,8 @@ namespace SockCat.Server;
 /// </summary>
 public sealed class SockCatServer : IAsyncDisposable
 {
-    private readonly Func<IConnection, IConnectionProtocol> _protocolFactory;
+    private readonly Func<IConnection, IConnectionProtocol>? _protocolFactory;
+    private readonly List<ListenerBinding> _listeners = [];
     private readonly Stopwatch _uptime = new();
     private readonly Lock _stateLock = new();
     private EpollTransport? _epoll;
@@ -35,25 +43,39 @@ public sealed class SockCatServer : IAsyncDisposable
     /// <summary>Creates a server whose connections speak what <paramref name="protocolFactory"/> returns.</summary>
     /// <param name="protocolFactory">
     /// Called once per accepted connection, on the connection's thread, before any byte is read; a stateless protocol may
-    /// return one shared instance.
+    /// return one shared instance. Used for the endpoints given to <see cref="StartAsync(IEnumerable{EndpointUrl}, CancellationToken)"/>.
     /// </param>
     /// <param name="options">Listeners' settings and limits; null for the defaults.</param>
     /// <param name="loggerFactory">Where the connection log lines go (category <c>SockCat.Server</c>); null for none.</param>
+#pragma warning disable RS0026 // see the other constructor
     public SockCatServer(Func<IConnection, IConnectionProtocol> protocolFactory, ServerOptions? options = null, ILoggerFactory? loggerFactory = null)
+#pragma warning restore RS0026
+        : this(options, loggerFactory)
     {
         _protocolFactory = protocolFactory ?? throw new ArgumentNullException(nameof(protocolFactory));
+    }
+
+    /// <summary>Creates a server with no listener yet; add each with <see cref="Listen"/>, then call <see cref="StartAsync(CancellationToken)"/>.</summary>
+    /// <param name="options">Listeners' settings and limits, shared by every listener; null for the defaults.</param>
+    /// <param name="loggerFactory">Where the connection log lines go (category <c>SockCat.Server</c>); null for none.</param>
+    // RS0026 guards shipped overloads against a later optional parameter; none has shipped (PublicAPI.Shipped.txt is
+    // empty), and the two constructors (and the two StartAsync) are told apart by their first parameter's type.
+#pragma warning disable RS0026
+    public SockCatServer(ServerOptions? options = null, ILoggerFactory? loggerFactory = null)
+#pragma warning restore RS0026
+    {
         Options = options ?? new ServerOptions();
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Logger = LoggerFactory.CreateLogger("SockCat.Server");
     }
 
-    /// <summary>The options the server was created with; changing them after <see cref="StartAsync"/> has no effect.</summary>
+    /// <summary>The options the server was created with; changing them after <see cref="StartAsync(CancellationToken)"/> has no effect.</summary>
     public ServerOptions Options { get; }
 
-    /// <summary>The open connections and the totals.</summary>
+    /// <summary>The open connections and the totals, on every listener.</summary>
     public ConnectionRegistry Connections { get; } = new();
 
-    /// <summary>The endpoints listened on, with the chosen port where port 0 was asked for; empty before start.</summary>
+    /// <summary>The endpoints listened on, in the order they were added, with the chosen port where port 0 was asked for; empty before start.</summary>
     public IReadOnlyList<EndpointUrl> BoundEndpoints { get; private set; } = [];
 
     /// <summary>The connection limit in force: <see cref="ServerOptions.MaxConnections"/> or the one derived from the open-file limit.</summary>
@@ -71,20 +93,79 @@ public sealed class SockCatServer : IAsyncDisposable
 
     internal ILogger Logger { get; }
 
-    internal ConnectionRegistry Registry => Connections;
+    /// <summary>
+    /// Adds a listener on <paramref name="endpoint"/> whose connections speak what <paramref name="protocolFactory"/>
+    /// returns. Every listener shares the server's registry, limits (<see cref="Options"/>) and log; a connection's
+    /// <see cref="IConnection.Listener"/> says which listener it came in on. Call before start.
+    /// </summary>
+    /// <param name="endpoint">A tcp://, unix:// or tls:// endpoint; port 0 picks a free port.</param>
+    /// <param name="protocolFactory">
+    /// Called once per connection accepted on this listener, on the connection's thread, before any byte is read; a
+    /// stateless protocol may return one shared instance.
+    /// </param>
+    /// <exception cref="ServerListenException">The endpoint's scheme is not served by this server.</exception>
+    /// <exception cref="InvalidOperationException">The server was already started.</exception>
+    public void Listen(EndpointUrl endpoint, Func<IConnection, IConnectionProtocol> protocolFactory)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(protocolFactory);
+        if (endpoint.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+        {
+            throw new ServerListenException(endpoint, $"{endpoint}: a {EndpointUrl.SchemeName(endpoint.Scheme)}:// endpoint is not served here; use tcp://, unix:// or tls://");
+        }
 
-    internal byte[] ServerFullMessage { get; private set; } = [];
+        lock (_stateLock)
+        {
+            if (_started)
+            {
+                throw new InvalidOperationException("Listeners are added before the server starts.");
+            }
+
+            _listeners.Add(new ListenerBinding(endpoint, protocolFactory));
+        }
+    }
 
     /// <summary>
-    /// Binds every endpoint and starts serving. All endpoints are bound or none: if one fails, those already bound are
+    /// Listens on every endpoint with the protocol given to the constructor (after any listener added with
+    /// <see cref="Listen"/>), and starts serving. All endpoints are bound or none: if one fails, those already bound are
     /// closed and the error is thrown.
     /// </summary>
-    /// <returns>The bound endpoints, in the order given, with the chosen port where port 0 was asked for.</returns>
+    /// <returns>Every listener's bound endpoint, in the order added, with the chosen port where port 0 was asked for.</returns>
     /// <exception cref="ServerListenException">An endpoint cannot be listened on; the message says why and what to do.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="ServerOptions.MaxConnections"/> is more than the open-file limit allows.</exception>
-    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IEnumerable<EndpointUrl> endpoints, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentOutOfRangeException">A limit in <see cref="Options"/> is out of range, or <see cref="ServerOptions.MaxConnections"/> is more than the open-file limit allows.</exception>
+#pragma warning disable RS0026 // see the constructors
+    public Task<IReadOnlyList<EndpointUrl>> StartAsync(IEnumerable<EndpointUrl> endpoints, CancellationToken cancellationToken = default)
+#pragma warning restore RS0026
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         var urls = endpoints.ToList();
+        if (urls.Count == 0)
+        {
+            throw new ArgumentException("No endpoint to listen on.", nameof(endpoints));
+        }
+
+        var factory = _protocolFactory ?? throw new InvalidOperationException(
+            "This server has no default protocol: pass one to the constructor, or add each listener with Listen.");
+        foreach (var url in urls)
+        {
+            Listen(url, factory);
+        }
+
+        return StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Binds every listener added with <see cref="Listen"/> and starts serving. All are bound or none: if one fails,
+    /// those already bound are closed and the error is thrown.
+    /// </summary>
+    /// <returns>Every listener's bound endpoint, in the order added, with the chosen port where port 0 was asked for.</returns>
+    /// <exception cref="ServerListenException">An endpoint cannot be listened on; the message says why and what to do.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit in <see cref="Options"/> is out of range, or <see cref="ServerOptions.MaxConnections"/> is more than the open-file limit allows.</exception>
+#pragma warning disable RS0026 // see the constructors
+    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(CancellationToken cancellationToken = default)
+#pragma warning restore RS0026
+    {
+        List<ListenerBinding> listeners;
         lock (_stateLock)
         {
             if (_started)
@@ -93,15 +174,17 @@ public sealed class SockCatServer : IAsyncDisposable
             }
 
             _started = true;
+            listeners = [.. _listeners];
         }
 
-        if (urls.Count == 0)
+        if (listeners.Count == 0)
         {
-            throw new ArgumentException("No endpoint to listen on.", nameof(endpoints));
+            throw new InvalidOperationException("No endpoint to listen on: add one with Listen first.");
         }
 
         _maxConnections = ResolveMaxConnections(Options.MaxConnections);
-        ServerFullMessage = Encoding.UTF8.GetBytes($"sockcat: server full ({_maxConnections} connections); try again later\n");
+        CheckOutputLimits(Options);
+        var host = new ServerHost(Options, Logger, LoggerFactory, Connections, _maxConnections);
 
         var useEpoll = UsesEpoll(Options.Transport);
         if (Options.Transport is ServerTransport.Epoll or ServerTransport.KestrelEpoll && !LinuxSockets.IsSupported)
@@ -109,41 +192,29 @@ public sealed class SockCatServer : IAsyncDisposable
             throw new PlatformNotSupportedException($"The {Options.Transport} transport needs Linux on x86-64; use ServerTransport.Auto or Kestrel.");
         }
 
-        foreach (var url in urls)
+        foreach (var url in listeners.Select(l => l.Url))
         {
-            if (url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
-            {
-                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// endpoint is not served here; use tcp://, unix:// or tls://");
-            }
-
             if (url.Scheme == EndpointScheme.Tls && Options.TlsOptions is null && Options.ServerCertificate is null)
             {
                 throw new ServerListenException(url, $"{url}: a tls:// listener needs a certificate; give one (--cert/--key)");
             }
         }
 
-        var epollUrls = urls.Where(u => useEpoll && u.Scheme != EndpointScheme.Tls).ToList();
-        var kestrelUrls = urls.Where(u => !(useEpoll && u.Scheme != EndpointScheme.Tls)).ToList();
-        var bound = new Dictionary<EndpointUrl, EndpointUrl>();
+        var onEpoll = listeners.Where(l => useEpoll && l.Url.Scheme != EndpointScheme.Tls).ToList();
+        var onKestrel = listeners.Where(l => !(useEpoll && l.Url.Scheme != EndpointScheme.Tls)).ToList();
         _uptime.Start();
-        if (epollUrls.Count > 0)
+        if (onEpoll.Count > 0)
         {
-            _epoll = new EpollTransport(this);
-            foreach (var (asked, got) in epollUrls.Zip(_epoll.Start(epollUrls)))
-            {
-                bound[asked] = got;
-            }
+            _epoll = new EpollTransport(host);
+            _epoll.Start(onEpoll);
         }
 
-        if (kestrelUrls.Count > 0)
+        if (onKestrel.Count > 0)
         {
-            _kestrel = new KestrelTransport(this);
+            _kestrel = new KestrelTransport(host);
             try
             {
-                foreach (var (asked, got) in kestrelUrls.Zip(await _kestrel.StartAsync(kestrelUrls, cancellationToken).ConfigureAwait(false)))
-                {
-                    bound[asked] = got;
-                }
+                await _kestrel.StartAsync(onKestrel, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -157,7 +228,7 @@ public sealed class SockCatServer : IAsyncDisposable
             }
         }
 
-        BoundEndpoints = urls.Select(u => bound[u]).ToList();
+        BoundEndpoints = listeners.Select(l => l.BoundUrl).ToList();
         return BoundEndpoints;
     }
 
@@ -251,69 +322,18 @@ public sealed class SockCatServer : IAsyncDisposable
         return limit is { } current ? OpenFileLimit.ConnectionsAllowed(current) : 10_000;
     }
 
-    internal IConnectionProtocol CreateProtocol(IConnection connection) => _protocolFactory(connection);
-
-    /// <summary>Decides on a new connection before any byte is read: the accept filter, then the connection limit.</summary>
-    internal Admission Admit(EndpointUrl listener, in PeerAddress peer, out int count)
+    private static void CheckOutputLimits(ServerOptions options)
     {
-        count = 0;
-        if (Options.AcceptFilter is { } filter && peer.IsIp && !filter(peer.ToIPAddress()!))
+        if (options.MaxOutputQueueBytes < 1)
         {
-            if (Logger.IsEnabled(LogLevel.Information))
-            {
-                ServerLog.ConnectionDenied(Logger, peer.Format(listener));
-            }
-
-            return Admission.Denied;
+            throw new ArgumentOutOfRangeException(nameof(ServerOptions.MaxOutputQueueBytes), options.MaxOutputQueueBytes, "MaxOutputQueueBytes must be at least 1.");
         }
 
-        count = Connections.TryReserve(_maxConnections);
-        if (count == 0)
+        if (options.SlowConsumerLimitBytes is { } limit && limit <= options.MaxOutputQueueBytes)
         {
-            if (Logger.IsEnabled(LogLevel.Warning))
-            {
-                ServerLog.ServerFull(Logger, peer.Format(listener), _maxConnections);
-            }
-
-            return Admission.Full;
-        }
-
-        return Admission.Admitted;
-    }
-
-    internal void Opened(ServerConnection connection, int count)
-    {
-        Connections.Add(connection);
-        if (Logger.IsEnabled(LogLevel.Information))
-        {
-            ServerLog.ConnectionAccepted(Logger, connection.Peer);
-            ServerLog.ClientCount(Logger, count);
+            // At or under the backpressure bound, a producer that waits for room (IConnection.WriteAsync) would be cut.
+            throw new ArgumentOutOfRangeException(nameof(ServerOptions.SlowConsumerLimitBytes), limit,
+                $"SlowConsumerLimitBytes must be more than MaxOutputQueueBytes ({options.MaxOutputQueueBytes}).");
         }
     }
-
-    internal void Closed(ServerConnection connection, string? reason, bool imposed)
-    {
-        if (reason is not null)
-        {
-            if (imposed && Logger.IsEnabled(LogLevel.Information))
-            {
-                ServerLog.ConnectionClosing(Logger, connection.Id, connection.Peer, reason);
-            }
-            else if (Logger.IsEnabled(LogLevel.Debug))
-            {
-                ServerLog.ConnectionError(Logger, connection.Id, connection.Peer, reason);
-            }
-        }
-
-        var count = Connections.Remove(connection);
-        ServerLog.ClientDisconnected(Logger, count);
-    }
-}
-
-/// <summary>What <see cref="SockCatServer.Admit"/> decided.</summary>
-internal enum Admission
-{
-    Admitted,
-    Denied,
-    Full,
 }

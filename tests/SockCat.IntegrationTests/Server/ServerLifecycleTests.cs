@@ -54,7 +54,7 @@ public sealed class ServerLifecycleTests
         await client.ReadExactlyAsync(6);
 
         var stopping = server.Server.StopAsync(TimeSpan.FromSeconds(10));
-        await WaitForRefusalAsync(server.Endpoint);
+        var probes = await WaitForRefusalAsync(server.Endpoint);
 
         // Accepting has stopped, but the open connection still echoes until it leaves of its own accord.
         await client.Stream.WriteAsync("during"u8.ToArray());
@@ -65,8 +65,9 @@ public sealed class ServerLifecycleTests
         await client.DisposeAsync();
 
         var summary = await stopping.WaitAsync(TimeSpan.FromSeconds(5));
-        // The refusal probe may have been accepted before the stop took hold; it sent nothing.
-        Assert.InRange(summary.ConnectionsServed, 1, 2);
+        // Refusal probes that connected before the stop took hold may have been accepted (on a loaded machine, more than
+        // one); they sent nothing.
+        Assert.InRange(summary.ConnectionsServed, 1, 1 + probes);
         Assert.Equal(12, summary.BytesReceived);
         Assert.Equal(12, summary.BytesSent);
         Assert.DoesNotContain(server.Logs.Messages, l => l.Contains("server stopping"));
@@ -171,8 +172,10 @@ public sealed class ServerLifecycleTests
         }
     }
 
-    private static async Task WaitForRefusalAsync(EndpointUrl endpoint)
+    /// <summary>Probes until a connect is refused; returns how many probes connected before that.</summary>
+    private static async Task<int> WaitForRefusalAsync(EndpointUrl endpoint)
     {
+        var connected = 0;
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
@@ -187,9 +190,10 @@ public sealed class ServerLifecycleTests
             }
             catch (SocketException)
             {
-                return;
+                return connected;
             }
 
+            connected++;
             Assert.True(DateTime.UtcNow < deadline, "The server kept accepting after StopAsync.");
             await Task.Delay(20);
         }

@@ -20,7 +20,7 @@ public sealed class ServerLimitsTests
         var writing = client.Stream.WriteAsync(data).AsTask();
         // The server stops reading once its queue for this client is full, so a 50 MB write cannot finish while the
         // client reads nothing: what the server took is bounded by its queue plus the kernel's socket buffers.
-        await WaitUntilStableAsync(() => server.Server.Connections.BytesReceived);
+        await Settling.WaitUntilStableAsync(() => server.Server.Connections.BytesReceived, "The server kept reading from a client that does not read: no backpressure.");
         Assert.False(writing.IsCompleted);
         var taken = server.Server.Connections.BytesReceived;
         Assert.InRange(taken, 1, 16 * 1024 * 1024);
@@ -132,31 +132,6 @@ public sealed class ServerLimitsTests
         Assert.Equal(0, protocolsMade);
         Assert.Equal(0, server.Server.Connections.TotalAccepted);
         Assert.DoesNotContain(server.Logs.Messages, l => l.StartsWith("Connection accepted", StringComparison.Ordinal));
-    }
-
-    private static async Task WaitUntilStableAsync(Func<long> value)
-    {
-        // Stable for 300 ms, within 10 s: the throttled state, not a sleep standing in for it.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var last = -1L;
-        var since = DateTime.UtcNow;
-        while (DateTime.UtcNow < deadline)
-        {
-            var now = value();
-            if (now != last || now == 0)
-            {
-                last = now;
-                since = DateTime.UtcNow;
-            }
-            else if (DateTime.UtcNow - since > TimeSpan.FromMilliseconds(300))
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException("The server kept reading from a client that does not read: no backpressure.");
     }
 
     /// <summary>Answers each byte with 32 MiB: a server-side writer outrunning a peer that never reads.</summary>

@@ -13,7 +13,7 @@ namespace SockCat.Server.Hosting;
 /// One epoll connection seen by Kestrel: to the loop it is a sans-IO protocol, to Kestrel a <see cref="ConnectionContext"/>
 /// whose <see cref="Transport"/> is a pair of pipes. Received bytes are written into the input pipe on the loop thread;
 /// when the pipe is full the loop stops reading the peer until Kestrel's side catches up. A pump reads the output pipe and
-/// hands each chunk to the loop (<see cref="IConnection.Post"/>, or directly when the pump already runs inside one of this
+/// hands each chunk to the loop (<see cref="IConnection.Post(Action{IConnection, object}, object)"/>, or directly when the pump already runs inside one of this
 /// connection's calls on the loop thread), and stops while the loop's queue for the peer is over its bound, until
 /// <see cref="OnWritable"/>. Both pipes schedule inline, so an echo's whole round trip (loop, input pipe, Kestrel's handler,
 /// output pipe, loop) runs on the loop thread within one receive, without a thread hop.

@@ -2,13 +2,15 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
 using SockCat.Endpoints;
+using SockCat.Server.Transport;
 
 namespace SockCat.Server.Hosting;
 
 /// <summary>
-/// One Kestrel listener on the engine's epoll loop: an inner <see cref="SockCatServer"/> (<see cref="ServerTransport.Epoll"/>,
-/// no log, no limits of its own) whose protocol is <see cref="EpollBridgeConnection"/>, which turns each accepted
+/// One Kestrel listener on the engine's epoll loop: an <see cref="EpollTransport"/> of its own (a host with no log and no
+/// limits of its own) whose listener's protocol is <see cref="EpollBridgeConnection"/>, which turns each accepted
 /// connection into a <see cref="ConnectionContext"/> and queues it for <see cref="AcceptAsync"/>. Admission, the
 /// connection limit, the idle timeout and the log lines stay the outer server's, in Kestrel's pipeline, as on the socket
 /// transport. The loop needs no change for this: it only sees one more sans-IO protocol.
@@ -23,8 +25,9 @@ internal sealed class EpollConnectionListener : IConnectionListener
     private readonly Channel<EpollBridgeConnection> _accepted = Channel.CreateBounded<EpollBridgeConnection>(
         new BoundedChannelOptions(AcceptQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
-    private readonly CancellationTokenSource _endDrain = new();
-    private readonly SockCatServer _inner;
+    private readonly EpollTransport _loops;
+    private Task? _stopAccepting;
+    private int _disposed;
 
     private readonly ArrivalOrderGate? _arrivals;
 
@@ -47,16 +50,19 @@ internal sealed class EpollConnectionListener : IConnectionListener
             pauseWriterThreshold: input + 64 * 1024, resumeWriterThreshold: input + 1,
             readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
             minimumSegmentSize: 16 * 1024, useSynchronizationContext: false);
-        _inner = new SockCatServer(c => new EpollBridgeConnection(this, c), new ServerOptions
+        var inner = new ServerOptions
         {
             Transport = ServerTransport.Epoll,
             LoopCount = options.SingleClient ? 1 : options.LoopCount,
             MaxOutputQueueBytes = options.MaxOutputQueueBytes,
+            SlowConsumerLimitBytes = options.SlowConsumerLimitBytes,
             // The bridge consumes all input; the limit is kept by the outer server's handler.
             MaxInputBufferBytes = options.MaxInputBufferBytes,
             ListenBacklog = options.ListenBacklog,
             AcceptGate = () => _accepted.Reader.Count < AcceptQueueCapacity / 2,
-        });
+        };
+        // Admission, the connection limit and the log lines are the outer server's, in Kestrel's pipeline.
+        _loops = new EpollTransport(new ServerHost(inner, NullLogger.Instance, NullLoggerFactory.Instance, new ConnectionRegistry(), int.MaxValue));
     }
 
     /// <summary>The bound address (with the port the system chose for port 0).</summary>
@@ -70,8 +76,10 @@ internal sealed class EpollConnectionListener : IConnectionListener
 
     internal async Task BindAsync(EndpointUrl url, EndPoint endPoint, CancellationToken cancellationToken)
     {
-        var bound = (await _inner.StartAsync([url], cancellationToken).ConfigureAwait(false))[0];
-        EndPoint = endPoint is IPEndPoint ip ? new IPEndPoint(ip.Address, bound.Port) : endPoint;
+        cancellationToken.ThrowIfCancellationRequested();
+        var binding = new ListenerBinding(url, c => new EpollBridgeConnection(this, c));
+        await Task.Run(() => _loops.Start([binding]), cancellationToken).ConfigureAwait(false);
+        EndPoint = endPoint is IPEndPoint ip ? new IPEndPoint(ip.Address, binding.BoundUrl.Port) : endPoint;
     }
 
     /// <summary>Called on the loop thread when a connection is established; false when it cannot be queued.</summary>
@@ -100,15 +108,34 @@ internal sealed class EpollConnectionListener : IConnectionListener
     {
         _accepted.Writer.TryComplete();
         // Stops accepting at once; open connections are Kestrel's to finish (or abort) until DisposeAsync.
-        _ = _inner.StopAsync(TimeSpan.MaxValue, _endDrain.Token);
+        lock (_loops)
+        {
+            _stopAccepting ??= _loops.StopAcceptingAsync();
+        }
+
         return ValueTask.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
         _accepted.Writer.TryComplete();
-        _endDrain.Cancel();
-        // Connections never taken by Kestrel, and any still open, are closed by the inner server's stop.
-        await _inner.StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Task? stopAccepting;
+        lock (_loops)
+        {
+            stopAccepting = _stopAccepting;
+        }
+
+        if (stopAccepting is not null)
+        {
+            await stopAccepting.ConfigureAwait(false);
+        }
+
+        // Connections never taken by Kestrel, and any still open, are closed as the loops exit.
+        await _loops.ExitAsync("server stopping").ConfigureAwait(false);
     }
 }

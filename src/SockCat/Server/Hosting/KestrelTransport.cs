@@ -15,7 +15,7 @@ using SockCat.Server.Tls;
 namespace SockCat.Server.Hosting;
 
 /// <summary>
-/// The Kestrel side of a <see cref="SockCatServer"/>: tls:// listeners always, tcp:// and unix:// ones with
+/// The Kestrel side of a server, handed its <see cref="ServerHost"/> and listeners: tls:// listeners always, tcp:// and unix:// ones with
 /// <see cref="ServerTransport.Kestrel"/> or where there is no epoll. Kestrel's socket transport, no HTTP: each
 /// listener's connection pipeline is admission (before TLS, so a denied peer sends no handshake), TLS where asked,
 /// then <see cref="ProtocolConnectionHandler"/>. With <see cref="ServerTransport.KestrelEpoll"/> the same pipeline runs
@@ -27,7 +27,7 @@ internal sealed class KestrelTransport
     internal const string ConnectionKey = "sockcat.connection";
     internal const string FullKey = "sockcat.full";
 
-    private readonly SockCatServer _server;
+    private readonly ServerHost _host;
     private readonly CancellationTokenSource _stopGrace = new();
     internal const string ArrivalKey = "sockcat.arrival";
 
@@ -39,13 +39,15 @@ internal sealed class KestrelTransport
     private Task? _stopping;
     private Timer? _idleTimer;
 
-    public KestrelTransport(SockCatServer server) => _server = server;
+    public KestrelTransport(ServerHost host) => _host = host;
 
-    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IReadOnlyList<EndpointUrl> urls, CancellationToken cancellationToken)
+    /// <summary>Binds every listener (all or none), setting each one's bound URL, and starts serving.</summary>
+    public async Task StartAsync(IReadOnlyList<ListenerBinding> bindings, CancellationToken cancellationToken)
     {
-        var options = _server.Options;
+        var options = _host.Options;
+        var urls = bindings.Select(b => b.Url).ToList();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        var loggerFactory = new MinimumLevelLoggerFactory(_server.LoggerFactory, LogLevel.Warning);
+        var loggerFactory = new MinimumLevelLoggerFactory(_host.LoggerFactory, LogLevel.Warning);
         builder.Services.AddSingleton<ILoggerFactory>(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         // The server handles Ctrl+C and SIGTERM itself (stop accepting, drain, summary); the host must not stop on its own.
@@ -76,12 +78,13 @@ internal sealed class KestrelTransport
             builder.Services.AddSingleton<IConnectionListenerFactory>(_epollFactory);
         }
 
-        var listens = new List<(EndpointUrl Url, ListenOptions Listen, ProtocolConnectionHandler Handler)>();
+        var listens = new List<(ListenerBinding Binding, ListenOptions Listen)>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            foreach (var url in urls)
+            foreach (var binding in bindings)
             {
+                var url = binding.Url;
                 var endPoint = ListenSockets.Resolve(url);
                 endPoints[endPoint.ToString()!] = url;
                 void Configure(ListenOptions listen)
@@ -94,12 +97,11 @@ internal sealed class KestrelTransport
                             ServerCertificate = options.ServerCertificate,
                             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                         };
-                        listen.Use(next => new TlsConnectionMiddleware(next, tls, options.TlsHandshakeTimeout, _server.Logger).OnConnectionAsync);
+                        listen.Use(next => new TlsConnectionMiddleware(next, tls, options.TlsHandshakeTimeout, _host.Logger).OnConnectionAsync);
                     }
 
-                    var handler = new ProtocolConnectionHandler(_server, url);
-                    listens.Add((url, listen, handler));
-                    listen.Run(handler.OnConnectedAsync);
+                    listens.Add((binding, listen));
+                    listen.Run(new ProtocolConnectionHandler(_host, binding).OnConnectedAsync);
                 }
 
                 if (endPoint is System.Net.Sockets.UnixDomainSocketEndPoint)
@@ -143,17 +145,15 @@ internal sealed class KestrelTransport
             _idleTimer = new Timer(_ => SweepIdle((long)idle.TotalMilliseconds, idle), null, period, period);
         }
 
-        return urls.Select(u =>
+        foreach (var (binding, listen) in listens)
         {
-            var (_, listen, handler) = listens.First(l => ReferenceEquals(l.Url, u));
-            handler.Listener = ListenSockets.BoundUrl(u, listen.EndPoint);
-            return handler.Listener;
-        }).ToList();
+            binding.BoundUrl = ListenSockets.BoundUrl(binding.Url, listen.EndPoint);
+        }
     }
 
     private async Task AdmitAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
     {
-        if (_server.Options.SingleClient)
+        if (_host.Options.SingleClient)
         {
             // Numbered at accept by whichever listener took it (ArrivalNumberingListenerFactory, EpollConnectionListener).
             var ticket = (long)context.Items[ArrivalKey]!;
@@ -185,7 +185,7 @@ internal sealed class KestrelTransport
     private async Task AdmitOneAsync(EndpointUrl url, ConnectionContext context, ConnectionDelegate next)
     {
         var peer = PeerAddress.FromEndPoint(context.RemoteEndPoint);
-        switch (_server.Admit(url, peer, out var count))
+        switch (_host.Admit(url, peer, out var count))
         {
             case Admission.Denied:
                 context.Abort();
@@ -197,7 +197,7 @@ internal sealed class KestrelTransport
                 await next(context).ConfigureAwait(false);
                 return;
             case Admission.Full:
-                await context.Transport.Output.WriteAsync(_server.ServerFullMessage).ConfigureAwait(false);
+                await context.Transport.Output.WriteAsync(_host.ServerFullMessage).ConfigureAwait(false);
                 return;
         }
 
@@ -211,7 +211,7 @@ internal sealed class KestrelTransport
             if (!context.Items.ContainsKey(ConnectionKey))
             {
                 // The handler never ran (the TLS handshake failed): give the place back.
-                _server.Registry.Unreserve();
+                _host.Registry.Unreserve();
             }
         }
     }
@@ -219,7 +219,7 @@ internal sealed class KestrelTransport
     private void SweepIdle(long idleMs, TimeSpan idle)
     {
         var now = Environment.TickCount64;
-        foreach (var connection in _server.Registry.Open)
+        foreach (var connection in _host.Registry.Open)
         {
             if (connection is KestrelConnection k && now - k.LastActivity >= idleMs)
             {
@@ -239,7 +239,7 @@ internal sealed class KestrelTransport
     public async Task CloseAllAsync(string reason)
     {
         _idleTimer?.Dispose();
-        foreach (var connection in _server.Registry.Open)
+        foreach (var connection in _host.Registry.Open)
         {
             if (connection is KestrelConnection k)
             {

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Connections;
-using SockCat.Endpoints;
 
 namespace SockCat.Server.Hosting;
 
@@ -11,29 +10,26 @@ namespace SockCat.Server.Hosting;
 /// takes effect once its input has ended; a protocol that half-closes earlier keeps its peer waiting for the FIN
 /// until the peer ends its side.
 /// </summary>
-internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUrl listener) : ConnectionHandler
+internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding binding) : ConnectionHandler
 {
-    /// <summary>The listener's URL as bound (port 0 resolved), set once Kestrel has bound it.</summary>
-    public EndpointUrl Listener { get; set; } = listener;
-
     public override async Task OnConnectedAsync(ConnectionContext context)
     {
         if (context.Items.ContainsKey(KestrelTransport.FullKey))
         {
-            await context.Transport.Output.WriteAsync(server.ServerFullMessage).ConfigureAwait(false);
+            await context.Transport.Output.WriteAsync(host.ServerFullMessage).ConfigureAwait(false);
             return;
         }
 
         var count = (int)context.Items[KestrelTransport.CountKey]!;
-        var connection = new KestrelConnection(context, server, server.Registry.NextId(), Listener);
+        var connection = new KestrelConnection(context, host, binding, host.Registry.NextId());
         context.Items[KestrelTransport.ConnectionKey] = connection;
-        server.Opened(connection, count);
+        host.Opened(connection, count);
         string? error = null;
         try
         {
             await connection.CallAsync(static (c, _) =>
             {
-                c.Protocol = c.Server.CreateProtocol(c);
+                c.Protocol = c.CreateProtocol();
                 c.Protocol.OnConnected(c);
                 return 0;
             }, 0);
@@ -48,15 +44,10 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
         {
             connection.MarkClosed();
             var imposed = connection.CloseImposed && connection.CloseReason is not null;
-            server.Closed(connection, imposed ? connection.CloseReason : error, imposed);
-            try
-            {
-                connection.Protocol?.OnClosed(connection, imposed ? connection.CloseReason : error);
-            }
-            catch (Exception ex)
-            {
-                ServerLog.ProtocolFailed(server.Logger, connection.Id, connection.Peer, ex);
-            }
+            var reason = imposed ? connection.CloseReason : error;
+            host.Closed(connection, reason, imposed);
+            // Under the gate, so that it cannot overlap a call still finishing on another thread (a posted callback).
+            await connection.CallClosedAsync(reason).ConfigureAwait(false);
         }
     }
 
@@ -82,6 +73,8 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
                 connection.LastActivity = Environment.TickCount64;
                 consumed = await connection.CallAsync(static (c, b) => KestrelConnection.Deliver(c, b), presented);
                 consumed = Math.Clamp(consumed, 0, presented.Length);
+                // Backpressure: no more input while the reply waits for a peer that is not reading.
+                await connection.WaitFlushedAsync().ConfigureAwait(false);
             }
 
             var all = presented.Length == buffer.Length;
@@ -101,9 +94,9 @@ internal sealed class ProtocolConnectionHandler(SockCatServer server, EndpointUr
             // Before AdvanceTo: afterwards the sequence's segments may be back in the pool and its Length meaningless.
             held = presented.Length - consumed;
             input.AdvanceTo(buffer.GetPosition(consumed), presented.End);
-            if (held > server.Options.MaxInputBufferBytes)
+            if (held > host.Options.MaxInputBufferBytes)
             {
-                connection.Abort($"over {server.Options.MaxInputBufferBytes} bytes of unconsumed input");
+                connection.Abort($"over {host.Options.MaxInputBufferBytes} bytes of unconsumed input");
                 await connection.CallAsync(static (_, _) => 0, 0);
             }
 

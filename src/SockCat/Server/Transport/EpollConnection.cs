@@ -1,15 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using SockCat.Endpoints;
 
 namespace SockCat.Server.Transport;
 
 /// <summary>
 /// A connection on an <see cref="EpollLoop"/>: a descriptor, a protocol, and the bytes it holds between calls. Every
-/// member runs on the loop's thread except <see cref="Post"/> and <see cref="Terminate"/>. A protocol's output goes
-/// into the loop's scratch buffer and is sent with one send when the call returns; only what the peer does not take
-/// is copied into the connection's own pooled queue, which arms EPOLLOUT. Close, half-close and abort requested
-/// during a call take effect when it returns, so a protocol never sees its connection vanish under it.
+/// member runs on the loop's thread except <see cref="Post"/>, <see cref="WriteAsync"/> and <see cref="Terminate"/>. A
+/// protocol's output goes into the loop's scratch buffer and is sent with one send when the call returns; only what the
+/// peer does not take is copied into the connection's own pooled queue, which arms EPOLLOUT. Close, half-close and abort
+/// requested during a call take effect when it returns, so a protocol never sees its connection vanish under it.
 /// </summary>
 internal sealed unsafe class EpollConnection : ServerConnection
 {
@@ -25,6 +24,9 @@ internal sealed unsafe class EpollConnection : ServerConnection
     private const byte TargetQueue = 1;
     private const byte TargetDiscard = 2;
 
+    // Marks a posted WriteAsync: the loop feeds it to the output as room allows instead of calling it.
+    private static readonly Action<IConnection, object?> RunWrite = static (_, _) => { };
+
     private readonly EpollLoop _loop;
     private IConnectionProtocol? _protocol;
     private PooledByteQueue _output;
@@ -35,9 +37,10 @@ internal sealed unsafe class EpollConnection : ServerConnection
     private string? _closeReason;
     private string? _abortReason;
     private string? _errorReason;
+    private Queue<WriteOperation>? _writers; // WriteAsync calls not yet done, in order; made on the first
 
-    public EpollConnection(EpollLoop loop, int fd, uint generation, long id, EndpointUrl listener, PeerAddress peer)
-        : base(id, listener, peer)
+    public EpollConnection(EpollLoop loop, ListenerBinding binding, int fd, uint generation, long id, PeerAddress peer)
+        : base(loop.Host, binding, id, peer)
     {
         _loop = loop;
         Fd = fd;
@@ -52,7 +55,7 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
     public override int PendingOutputBytes => _output.Length + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength + _loop.DirectLength : 0);
 
-    private int MaxOutput => _loop.Server.Options.MaxOutputQueueBytes;
+    private int MaxOutput => _loop.MaxOutput;
 
     public void Start()
     {
@@ -67,7 +70,7 @@ internal sealed unsafe class EpollConnection : ServerConnection
         BeginCall();
         try
         {
-            _protocol = _loop.Server.CreateProtocol(this);
+            _protocol = CreateProtocol();
             _protocol.OnConnected(this);
         }
         catch (Exception ex)
@@ -125,10 +128,10 @@ internal sealed unsafe class EpollConnection : ServerConnection
         }
         else
         {
-            var room = _loop.Server.Options.MaxInputBufferBytes - _input.Length;
+            var room = _loop.MaxInput - _input.Length;
             if (room <= 0)
             {
-                _abortReason = $"over {_loop.Server.Options.MaxInputBufferBytes} bytes of unconsumed input";
+                _abortReason = $"over {_loop.MaxInput} bytes of unconsumed input";
                 AfterCall();
                 return;
             }
@@ -263,13 +266,27 @@ internal sealed unsafe class EpollConnection : ServerConnection
             }
 
             AfterCall();
+            if (_writers is { Count: > 0 } && !IsClosed)
+            {
+                PumpWriters();
+            }
+
             return;
         }
 
-        // Hysteresis: reading resumes at half the bound, so a slow reader does not flip EPOLLIN on every send.
-        if ((_flags & FlagBackpressure) != 0 && _output.Length <= MaxOutput / 2)
+        // Hysteresis: reading and waiting producers resume at half the bound, so a slow reader does not flip EPOLLIN (or
+        // wake a producer) on every send.
+        if (_output.Length <= MaxOutput / 2)
         {
             _flags &= ~FlagBackpressure;
+            if (_writers is { Count: > 0 })
+            {
+                PumpWriters();
+                if (IsClosed)
+                {
+                    return;
+                }
+            }
         }
 
         UpdateInterest();
@@ -315,6 +332,17 @@ internal sealed unsafe class EpollConnection : ServerConnection
             return;
         }
 
+        if (ReferenceEquals(item.Callback, RunWrite))
+        {
+            (_writers ??= new Queue<WriteOperation>()).Enqueue((WriteOperation)item.State!);
+            if (_writers.Count == 1)
+            {
+                PumpWriters();
+            }
+
+            return;
+        }
+
         BeginCall();
         try
         {
@@ -326,6 +354,63 @@ internal sealed unsafe class EpollConnection : ServerConnection
         }
 
         AfterCall();
+    }
+
+    /// <summary>A posted callback that will not run (the connection closed first): hands its state back. Loop thread, or the poster's after the loop exited.</summary>
+    public void Drop(in PostItem item)
+    {
+        if (item.Callback is not null)
+        {
+            Release(item.Dropped, item.State);
+        }
+    }
+
+    /// <summary>
+    /// Feeds waiting <see cref="WriteAsync"/> calls to the output, in order, while the outbound queue has room: a chunk at
+    /// a time, each small enough that the queue stays under the slow-consumer limit. A call completes once its bytes are
+    /// all queued and the queue is within its bound; otherwise it waits for <see cref="OnWritable"/>.
+    /// </summary>
+    private void PumpWriters()
+    {
+        var writers = _writers!;
+        var chunk = Math.Clamp(_loop.SlowConsumerLimit - MaxOutput, 1, EpollLoop.BufferSize);
+        while (writers.TryPeek(out var writer))
+        {
+            if (writer.IsCompleted)
+            {
+                writers.Dequeue(); // cancelled
+                continue;
+            }
+
+            if (IsClosed || (_flags & (FlagShutdownRequested | FlagSendShut | FlagCloseRequested)) != 0 || _abortReason is not null || _errorReason is not null)
+            {
+                writers.Dequeue();
+                writer.Complete(false);
+                continue;
+            }
+
+            while (!writer.Remaining.IsEmpty && _output.Length < MaxOutput)
+            {
+                var data = writer.Remaining;
+                var n = Math.Min(data.Length, chunk);
+                BeginCall();
+                Write(data.Span[..n]);
+                AfterCall();
+                writer.Remaining = data[n..];
+                if (IsClosed)
+                {
+                    return; // CloseNow failed the writers
+                }
+            }
+
+            if (!writer.Remaining.IsEmpty || _output.Length > MaxOutput)
+            {
+                return;
+            }
+
+            writers.Dequeue();
+            writer.Complete(true);
+        }
     }
 
     private void BeginCall() => _loop.ScratchOwner = this;
@@ -472,20 +557,21 @@ internal sealed unsafe class EpollConnection : ServerConnection
         LinuxSockets.Close(Fd);
         _output.Release();
         _input.Release();
-        _loop.Server.Closed(this, reason, imposed);
-        try
+        if (_writers is not null)
         {
-            _protocol?.OnClosed(this, reason);
+            while (_writers.TryDequeue(out var writer))
+            {
+                writer.Complete(false);
+            }
         }
-        catch (Exception ex)
-        {
-            ServerLog.ProtocolFailed(_loop.Server.Logger, Id, Peer, ex);
-        }
+
+        Host.Closed(this, reason, imposed);
+        NotifyClosed(_protocol, reason);
     }
 
     private void ProtocolFailed(Exception ex)
     {
-        ServerLog.ProtocolFailed(_loop.Server.Logger, Id, Peer, ex);
+        ServerLog.ProtocolFailed(Host.Logger, Id, Peer, ex);
         _abortReason ??= $"protocol error: {ex.GetType().Name}";
     }
 
@@ -521,9 +607,10 @@ internal sealed unsafe class EpollConnection : ServerConnection
             }
         }
 
-        if ((long)_output.Length + need > 2L * MaxOutput)
+        if ((long)_output.Length + need > _loop.SlowConsumerLimit)
         {
-            _abortReason = $"over {2 * MaxOutput} bytes queued for a peer that is not reading";
+            CutAsSlowConsumer = true;
+            _abortReason = Host.SlowConsumerReason;
             return DiscardMemory(need);
         }
 
@@ -608,17 +695,26 @@ internal sealed unsafe class EpollConnection : ServerConnection
 
     public override void ResumeReading() => _flags &= ~FlagPausedByProtocol;
 
-    public override bool Post(Action<IConnection, object?> callback, object? state)
+    public override bool Post(Action<IConnection, object?> callback, object? state, Action<object?>? dropped)
     {
         ArgumentNullException.ThrowIfNull(callback);
         if (IsClosed)
         {
+            Release(dropped, state);
             return false;
         }
 
-        _loop.Post(new PostItem(this, Generation, callback, state, null));
+        _loop.Post(new PostItem(this, Generation, callback, state, dropped, null));
         return true;
     }
 
-    public override void Terminate(string reason) => _loop.Post(new PostItem(this, Generation, null, null, reason));
+    public override ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var writer = new WriteOperation(data, cancellationToken);
+        Post(RunWrite, writer, WriteOperation.Dropped);
+        return new ValueTask<bool>(writer.Task);
+    }
+
+    public override void Terminate(string reason) => _loop.Post(new PostItem(this, Generation, null, null, null, reason));
 }

@@ -10,15 +10,18 @@ namespace SockCat.Server.Transport;
 /// paused or stopped loop leaves its share of connections to the others instead of stranding them in its own
 /// queue; and --single is simply one loop on one socket.
 /// </summary>
-internal sealed class EpollListener(int index, EndpointUrl url, Socket socket)
+internal sealed class EpollListener(int index, ListenerBinding binding, Socket socket)
 {
     public int Index { get; } = index;
 
-    public EndpointUrl Url { get; } = url;
+    /// <summary>What the listener's connections speak, and its bound URL.</summary>
+    public ListenerBinding Binding { get; } = binding;
+
+    public EndpointUrl Url => Binding.BoundUrl;
 
     public Socket Socket { get; } = socket;
 
     public int Fd { get; } = (int)socket.Handle;
 
-    public bool IsUnix { get; } = url.Scheme == EndpointScheme.Unix;
+    public bool IsUnix { get; } = binding.Url.Scheme == EndpointScheme.Unix;
 }

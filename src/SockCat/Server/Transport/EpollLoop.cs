@@ -43,6 +43,7 @@ internal sealed unsafe class EpollLoop
     private int _count;
     private uint _nextGeneration = 2;
     private int _wakePending;
+    private int _postsClosed;
     private volatile bool _stopAcceptingRequested;
     private volatile bool _exitRequested;
     private string _exitReason = "server stopping";
@@ -51,14 +52,17 @@ internal sealed unsafe class EpollLoop
     private long _acceptResumeAt;
     private long _nextSweep;
 
-    public EpollLoop(SockCatServer server, int index, EpollListener[] listeners)
+    public EpollLoop(ServerHost host, int index, EpollListener[] listeners)
     {
-        Server = server;
+        Host = host;
         Index = index;
         _listeners = listeners;
-        _single = server.Options.SingleClient;
-        _acceptGate = server.Options.AcceptGate;
-        _idleMs = server.Options.IdleTimeout is { } idle ? Math.Max(1, (long)idle.TotalMilliseconds) : 0;
+        _single = host.Options.SingleClient;
+        _acceptGate = host.Options.AcceptGate;
+        _idleMs = host.Options.IdleTimeout is { } idle ? Math.Max(1, (long)idle.TotalMilliseconds) : 0;
+        MaxOutput = host.MaxOutputQueueBytes;
+        SlowConsumerLimit = host.SlowConsumerLimitBytes;
+        MaxInput = host.Options.MaxInputBufferBytes;
         _sweepMs = (int)Math.Clamp(_idleMs / 4, 10, 1000);
 
         ReceiveBuffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
@@ -86,9 +90,18 @@ internal sealed unsafe class EpollLoop
         _thread = new Thread(Run) { IsBackground = true, Name = $"sockcat-epoll-{index}" };
     }
 
-    public SockCatServer Server { get; }
+    public ServerHost Host { get; }
 
     public int Index { get; }
+
+    /// <summary>The outbound queue's backpressure bound (<see cref="ServerOptions.MaxOutputQueueBytes"/>).</summary>
+    public int MaxOutput { get; }
+
+    /// <summary>The slow-consumer rule's limit on a connection's outbound queue.</summary>
+    public int SlowConsumerLimit { get; }
+
+    /// <summary>The bound on a connection's unconsumed input (<see cref="ServerOptions.MaxInputBufferBytes"/>).</summary>
+    public int MaxInput { get; }
 
     public long Now { get; private set; } = Environment.TickCount64;
 
@@ -142,7 +155,23 @@ internal sealed unsafe class EpollLoop
     public void Post(in PostItem item)
     {
         _posts.Enqueue(item);
+        if (Volatile.Read(ref _postsClosed) != 0)
+        {
+            // The loop has exited and drained its queue for the last time: hand this one (and any racing it) back here.
+            DropPosts();
+            return;
+        }
+
         Wake();
+    }
+
+    /// <summary>Hands back every queued post: the loop is gone, so no callback of them will run.</summary>
+    private void DropPosts()
+    {
+        while (_posts.TryDequeue(out var item))
+        {
+            item.Connection.Drop(item);
+        }
     }
 
     private void Wake()
@@ -232,11 +261,15 @@ internal sealed unsafe class EpollLoop
         }
         catch (Exception ex)
         {
-            ServerLog.LoopFailed(Server.Logger, Index, ex);
+            ServerLog.LoopFailed(Host.Logger, Index, ex);
         }
         finally
         {
             CloseAll(_exitReason);
+            // Interlocked (a full fence) before the last drain, as Post enqueues before it reads the flag: every post is
+            // either drained here or handed back by its poster.
+            Interlocked.Exchange(ref _postsClosed, 1);
+            DropPosts();
             lock (_wakeFdLock)
             {
                 _fdsClosed = true;
@@ -277,6 +310,10 @@ internal sealed unsafe class EpollLoop
             if (connection.Generation == item.Generation && !connection.IsClosed)
             {
                 connection.RunPosted(item);
+            }
+            else
+            {
+                connection.Drop(item);
             }
         }
 
@@ -347,12 +384,12 @@ internal sealed unsafe class EpollLoop
                     case LinuxSockets.EMFILE or LinuxSockets.ENFILE or LinuxSockets.ENOBUFS or LinuxSockets.ENOMEM:
                         // Accepting again at once would spin: the pending connection stays readable on the listener.
                         // Pause briefly; connections that close meanwhile free descriptors.
-                        ServerLog.OutOfFileDescriptors(Server.Logger, Marshal.GetPInvokeErrorMessage(errno), OutOfFilesPauseMs);
+                        ServerLog.OutOfFileDescriptors(Host.Logger, Marshal.GetPInvokeErrorMessage(errno), OutOfFilesPauseMs);
                         SetAccepting(false);
                         _acceptResumeAt = Now + OutOfFilesPauseMs;
                         return;
                     default:
-                        ServerLog.AcceptFailed(Server.Logger, listener.Url.ToString(), Marshal.GetPInvokeErrorMessage(errno));
+                        ServerLog.AcceptFailed(Host.Logger, listener.Url.ToString(), Marshal.GetPInvokeErrorMessage(errno));
                         return;
                 }
             }
@@ -364,12 +401,12 @@ internal sealed unsafe class EpollLoop
     private void Accepted(EpollListener listener, int fd, byte* address, int length)
     {
         var peer = listener.IsUnix ? PeerAddress.Unix(PeerPid(fd)) : PeerAddress.FromSockAddr(address, length);
-        var admission = Server.Admit(listener.Url, peer, out var count);
+        var admission = Host.Admit(listener.Url, peer, out var count);
         if (admission != Admission.Admitted)
         {
             if (admission == Admission.Full)
             {
-                var message = Server.ServerFullMessage;
+                var message = Host.ServerFullMessage;
                 fixed (byte* p = message)
                 {
                     LinuxSockets.Send(fd, p, message.Length, LinuxSockets.MSG_NOSIGNAL | LinuxSockets.MSG_DONTWAIT);
@@ -392,7 +429,7 @@ internal sealed unsafe class EpollLoop
             _nextGeneration = 2;
         }
 
-        var connection = new EpollConnection(this, fd, generation, Server.Registry.NextId(), listener.Url, peer);
+        var connection = new EpollConnection(this, listener.Binding, fd, generation, Host.Registry.NextId(), peer);
         if (fd >= _byFd.Length)
         {
             Array.Resize(ref _byFd, Math.Max(_byFd.Length * 2, fd + 1));
@@ -400,7 +437,7 @@ internal sealed unsafe class EpollLoop
 
         _byFd[fd] = connection;
         _count++;
-        Server.Opened(connection, count);
+        Host.Opened(connection, count);
         connection.Start();
     }
 
@@ -468,6 +505,9 @@ internal sealed unsafe class EpollLoop
         (ms / 1000.0).ToString(ms % 1000 == 0 ? "0" : "0.###", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>A callback (or a close) posted to a connection's loop from another thread.</summary>
+/// <summary>
+/// A callback posted to a connection's loop from another thread, with what hands its state back if it cannot run; or,
+/// with no callback, a close.
+/// </summary>
 internal readonly record struct PostItem(
-    EpollConnection Connection, uint Generation, Action<IConnection, object?>? Callback, object? State, string? CloseReason);
+    EpollConnection Connection, uint Generation, Action<IConnection, object?>? Callback, object? State, Action<object?>? Dropped, string? CloseReason);

@@ -1,37 +1,33 @@
-using System.Net.Sockets;
-using SockCat.Endpoints;
-
 namespace SockCat.Server.Transport;
 
-/// <summary>The epoll side of a <see cref="SockCatServer"/>: its listening sockets and its loop threads.</summary>
-internal sealed class EpollTransport
+/// <summary>
+/// The epoll side of a server: its listening sockets and its loop threads. It is handed the <see cref="ServerHost"/> it
+/// serves and the listeners to bind; it knows nothing above them.
+/// </summary>
+internal sealed class EpollTransport(ServerHost host)
 {
-    private readonly SockCatServer _server;
     private readonly List<EpollListener> _listeners = [];
     private EpollLoop[] _loops = [];
 
-    public EpollTransport(SockCatServer server) => _server = server;
-
-    /// <summary>Binds every endpoint (all or none), then starts the loops; returns the bound URLs in order.</summary>
-    public IReadOnlyList<EndpointUrl> Start(IReadOnlyList<EndpointUrl> urls)
+    /// <summary>Binds every listener (all or none), setting each one's bound URL, then starts the loops.</summary>
+    public void Start(IReadOnlyList<ListenerBinding> bindings)
     {
-        var bound = new List<EndpointUrl>();
         try
         {
-            foreach (var url in urls)
+            foreach (var binding in bindings)
             {
-                var socket = ListenSockets.Listen(url, ListenSockets.Resolve(url), _server.Options.ListenBacklog);
-                var boundUrl = ListenSockets.BoundUrl(url, socket.LocalEndPoint);
-                _listeners.Add(new EpollListener(_listeners.Count, boundUrl, socket));
-                bound.Add(boundUrl);
+                var url = binding.Url;
+                var socket = ListenSockets.Listen(url, ListenSockets.Resolve(url), host.Options.ListenBacklog);
+                binding.BoundUrl = ListenSockets.BoundUrl(url, socket.LocalEndPoint);
+                _listeners.Add(new EpollListener(_listeners.Count, binding, socket));
             }
 
-            var count = _server.Options.SingleClient ? 1 : Math.Max(1, _server.Options.LoopCount ?? ServerOptions.DefaultLoopCount);
+            var count = host.Options.SingleClient ? 1 : Math.Max(1, host.Options.LoopCount ?? ServerOptions.DefaultLoopCount);
             var listeners = _listeners.ToArray();
             _loops = new EpollLoop[count];
             for (var i = 0; i < count; i++)
             {
-                _loops[i] = new EpollLoop(_server, i, listeners);
+                _loops[i] = new EpollLoop(host, i, listeners);
             }
         }
         catch
@@ -44,8 +40,6 @@ internal sealed class EpollTransport
         {
             loop.Start();
         }
-
-        return bound;
     }
 
     /// <summary>Stops accepting on every loop, then closes the listening sockets (and removes unix socket files).</summary>
