@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using BenchmarkDotNet.Attributes;
 using SockCat.Endpoints;
 using SockCat.Server;
@@ -39,11 +40,12 @@ public class EchoPathBenchmarks
         _sink = new byte[Size];
         _memory = new InMemoryConnection(Size);
 
-        var server = new SockCatServer(_ => EchoProtocol.Instance);
+        var host = new ServerHost(new ServerOptions(), NullLogger.Instance, NullLoggerFactory.Instance, new ConnectionRegistry(), int.MaxValue);
+        var binding = new ListenerBinding(EndpointUrl.Parse("tcp://127.0.0.1:7"), _ => EchoProtocol.Instance);
         // A loop that is never started: its scratch buffer is real, its epoll and eventfd descriptors stay unused and go
         // with the benchmark's process. The connection's descriptor is never touched by the write path measured here.
-        _loop = new EpollLoop(server, 0, []);
-        _epoll = new EpollConnection(_loop, fd: -1, generation: 2, id: 1, EndpointUrl.Parse("tcp://127.0.0.1:7"), default);
+        _loop = new EpollLoop(host, 0, []);
+        _epoll = new EpollConnection(_loop, binding, fd: -1, generation: 2, id: 1, default);
 
         _kestrel = new KestrelBridgeEcho(2 * Size);
 

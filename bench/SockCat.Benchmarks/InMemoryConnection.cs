@@ -1,4 +1,5 @@
 using System.Net;
+using SockCat.Endpoints;
 using SockCat.Server;
 
 namespace SockCat.Benchmarks;
@@ -17,6 +18,8 @@ internal sealed class InMemoryConnection : IConnection
     public InMemoryConnection(int capacity) => _output = new byte[capacity];
 
     public long Id => 1;
+
+    public EndpointUrl Listener { get; } = EndpointUrl.Parse("tcp://127.0.0.1:4444");
 
     public EndPoint? RemoteEndPoint { get; } = new IPEndPoint(IPAddress.Loopback, 40000);
 

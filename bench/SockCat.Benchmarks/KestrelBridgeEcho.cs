@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using SockCat.Endpoints;
 using SockCat.Server;
 using SockCat.Server.Hosting;
@@ -29,8 +30,8 @@ internal sealed class KestrelBridgeEcho : IAsyncDisposable
         _bridge = new EpollBridgeConnection(_listener, _loopConnection);
         _bridge.OnConnected(_loopConnection);
 
-        var server = new SockCatServer(_ => EchoProtocol.Instance, options);
-        var handler = new ProtocolConnectionHandler(server, EndpointUrl.Parse("tcp://127.0.0.1:7"));
+        var host = new ServerHost(options, NullLogger.Instance, NullLoggerFactory.Instance, new ConnectionRegistry(), int.MaxValue);
+        var handler = new ProtocolConnectionHandler(host, new ListenerBinding(EndpointUrl.Parse("tcp://127.0.0.1:7"), _ => EchoProtocol.Instance));
         // What KestrelTransport's admission step leaves for the handler: the connection count after this one was admitted.
         _bridge.Items[KestrelTransport.CountKey] = 1;
         // Runs inline until the handler's first read waits for input, then returns.

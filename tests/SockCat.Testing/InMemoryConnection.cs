@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
+using SockCat.Endpoints;
 using SockCat.Server;
 
 namespace SockCat.Testing;
@@ -73,6 +74,9 @@ public sealed class InMemoryConnection : IConnection
 
     /// <inheritdoc />
     public long Id { get; }
+
+    /// <summary>The listener the connection stands for having come in on; a tcp:// one unless a test sets another.</summary>
+    public EndpointUrl Listener { get; set; } = EndpointUrl.Parse("tcp://127.0.0.1:4444");
 
     /// <inheritdoc />
     public EndPoint? RemoteEndPoint { get; set; }

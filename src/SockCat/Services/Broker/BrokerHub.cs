@@ -4,7 +4,7 @@ namespace SockCat.Services.Broker;
 
 /// <summary>
 /// <c>ncat --broker</c>: every line a member sends goes to every other member, not back to the sender. Members are the
-/// connections of one server, on any of its loop threads; a line reaches them through <see cref="IConnection.Post"/>, so
+/// connections of one server, on any of its loop threads; a line reaches them through <see cref="IConnection.Post(Action{IConnection, object}, object, Action{object})"/>, so
 /// each member's output is written on its own thread and no lock is held while sending. Use one hub per server:
 /// <code>
 /// var hub = new BrokerHub();

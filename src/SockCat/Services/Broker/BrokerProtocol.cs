@@ -14,6 +14,9 @@ internal sealed class BrokerProtocol : IConnectionProtocol
 {
     private static readonly Action<IConnection, object?> DrainCallback = static (connection, state) => ((BrokerProtocol)state!).Drain(connection);
 
+    // A drain that cannot run (the member closed first) hands its outbox's blocks back to the pool.
+    private static readonly Action<object?> DrainDropped = static state => ((BrokerProtocol)state!).ReleaseOutbox();
+
     private readonly BrokerHub _hub;
     private readonly LineFramer _framer;
     private readonly byte[] _tooLongMessage;
@@ -95,6 +98,11 @@ internal sealed class BrokerProtocol : IConnectionProtocol
     {
         _gone = true;
         _hub.Leave(this);
+        ReleaseOutbox();
+    }
+
+    private void ReleaseOutbox()
+    {
         while (_outbox.TryDequeue(out var block))
         {
             block.Release();
@@ -136,9 +144,10 @@ internal sealed class BrokerProtocol : IConnectionProtocol
 
         block.AddReference();
         _outbox.Enqueue(block);
-        if (Interlocked.Exchange(ref _drainPosted, 1) == 0 && !_connection!.Post(DrainCallback, this))
+        if (Interlocked.Exchange(ref _drainPosted, 1) == 0 && !_connection!.Post(DrainCallback, this, DrainDropped))
         {
-            // Closed meanwhile: OnClosed has emptied the outbox or is about to; whatever lands after it is left to the GC.
+            // Closed meanwhile: DrainDropped has released the outbox. A block that a sender on another loop queues after
+            // that, behind a drain already dropped, is left to the GC (not returned to the pool, never written).
             _gone = true;
         }
     }
