@@ -9,7 +9,8 @@ using SockCat.Server.Transport;
 namespace SockCat.Server;
 
 /// <summary>
-/// A server: listeners on tcp://, unix:// and tls:// endpoints, one protocol object per connection, limits, and a
+/// A server: listeners on tcp://, unix:// and tls:// endpoints (and ws://, http://, wss://, https:// ones where the
+/// service maps web routes, see <see cref="ServerOptions.Web"/>), one protocol object per connection, limits, and a
 /// registry of connections. The front door for every SockCat service:
 /// <code>
 /// await using var server = new SockCatServer(_ => EchoProtocol.Instance, new ServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) });
@@ -28,6 +29,7 @@ public sealed class SockCatServer : IAsyncDisposable
     private readonly Lock _stateLock = new();
     private EpollTransport? _epoll;
     private KestrelTransport? _kestrel;
+    private Web.WebHost? _web;
     private Task<ServerSummary>? _stopping;
     private int _maxConnections;
     private bool _started;
@@ -111,19 +113,26 @@ public sealed class SockCatServer : IAsyncDisposable
 
         foreach (var url in urls)
         {
-            if (url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+            if (url.IsWeb && Options.Web.MapRoutes is null)
+            {
+                throw new ServerListenException(url, $"{url}: this service has no web side; use tcp://, unix:// or tls://");
+            }
+
+            if (!url.IsWeb && url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
             {
                 throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// endpoint is not served here; use tcp://, unix:// or tls://");
             }
 
-            if (url.Scheme == EndpointScheme.Tls && Options.TlsOptions is null && Options.ServerCertificate is null)
+            if (url.IsSecure && Options.TlsOptions is null && Options.ServerCertificate is null)
             {
-                throw new ServerListenException(url, $"{url}: a tls:// listener needs a certificate; give one (--cert/--key)");
+                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// listener needs a certificate; give one (--cert/--key)");
             }
         }
 
-        var epollUrls = urls.Where(u => useEpoll && u.Scheme != EndpointScheme.Tls).ToList();
-        var kestrelUrls = urls.Where(u => !(useEpoll && u.Scheme != EndpointScheme.Tls)).ToList();
+        // Web listeners (ws, http, wss, https) have a host of their own (Web/WebHost.cs); the rest is the engine's.
+        var webUrls = urls.Where(u => u.IsWeb).ToList();
+        var epollUrls = urls.Where(u => !u.IsWeb && useEpoll && u.Scheme != EndpointScheme.Tls).ToList();
+        var kestrelUrls = urls.Where(u => !u.IsWeb && !(useEpoll && u.Scheme != EndpointScheme.Tls)).ToList();
         var bound = new Dictionary<EndpointUrl, EndpointUrl>();
         _uptime.Start();
         if (epollUrls.Count > 0)
@@ -153,6 +162,24 @@ public sealed class SockCatServer : IAsyncDisposable
                     await _epoll.ExitAsync("server failed to start").ConfigureAwait(false);
                 }
 
+                throw;
+            }
+        }
+
+        if (webUrls.Count > 0)
+        {
+            _web = new Web.WebHost(this);
+            try
+            {
+                foreach (var (asked, got) in webUrls.Zip(await _web.StartAsync(webUrls, cancellationToken).ConfigureAwait(false)))
+                {
+                    bound[asked] = got;
+                }
+            }
+            catch
+            {
+                _web = null;
+                await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
                 throw;
             }
         }
@@ -191,6 +218,7 @@ public sealed class SockCatServer : IAsyncDisposable
             stopAccepting.Add(_kestrel.StopAcceptingAsync());
         }
 
+        _web?.StopAccepting();
         await Task.WhenAll(stopAccepting).ConfigureAwait(false);
 
         var deadline = Stopwatch.StartNew();
@@ -200,6 +228,11 @@ public sealed class SockCatServer : IAsyncDisposable
         }
 
         const string reason = "server stopping";
+        if (_web is not null)
+        {
+            await _web.CloseAllAsync(reason).ConfigureAwait(false);
+        }
+
         if (_kestrel is not null)
         {
             await _kestrel.CloseAllAsync(reason).ConfigureAwait(false);
