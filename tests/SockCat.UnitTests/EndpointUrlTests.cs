@@ -77,7 +77,7 @@ public class EndpointUrlTests
             new[] { "tcp://a:1", "ws://a:1", "http://a:1", "wss://a:1", "https://a:1", "tls://a:1", "unix:///a" }
                 .Select(EndpointUrl.Parse).Where(u => u.IsWeb).Select(u => EndpointUrl.SchemeName(u.Scheme)));
         Assert.Equal(
-            ["tls", "wss", "https"],
+            ["wss", "https", "tls"],
             new[] { "tcp://a:1", "ws://a:1", "http://a:1", "wss://a:1", "https://a:1", "tls://a:1", "unix:///a" }
                 .Select(EndpointUrl.Parse).Where(u => u.IsSecure).Select(u => EndpointUrl.SchemeName(u.Scheme)));
     }

@@ -59,6 +59,8 @@ internal sealed class OriginPolicy
             return null;
         }
 
-        return $"{uri.Scheme}://{uri.IdnHost.ToLowerInvariant()}:{uri.Port}";
+        // IdnHost: the punycode form browsers send; an IPv6 literal keeps its brackets, as in the header.
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost;
+        return $"{uri.Scheme}://{host.ToLowerInvariant()}:{uri.Port}";
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -50,6 +52,7 @@ public static class WebSocketEndpointRouteBuilderExtensions
             }
 
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.Headers.Connection = "close";
             context.Response.Headers.Upgrade = "websocket";
             await context.Response.WriteAsync("This is a WebSocket endpoint: connect with a WebSocket client (ws:// or wss://).\n").ConfigureAwait(false);
             return;
@@ -60,6 +63,8 @@ public static class WebSocketEndpointRouteBuilderExtensions
         {
             WebLog.OriginRefused(listener.Logger, connection?.Peer ?? $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", origin!);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            // A refused upgrade ends the connection: a browser that was refused does not send another request on it.
+            context.Response.Headers.Connection = "close";
             await context.Response.WriteAsync($"sockcat: a page from {origin} may not open a WebSocket here\n").ConfigureAwait(false);
             return;
         }
@@ -87,6 +92,10 @@ public static class WebSocketEndpointRouteBuilderExtensions
             }
 
             await session.RunAsync(handler).ConfigureAwait(false);
+            if (socket.State is not (WebSocketState.Closed or WebSocketState.CloseReceived) && context.Features.Get<IHttpUpgradeFeature>() is GracefulUpgradeFeature upgrade)
+            {
+                await upgrade.LingerAsync(settings.CloseTimeout / 5).ConfigureAwait(false);
+            }
         }
         finally
         {

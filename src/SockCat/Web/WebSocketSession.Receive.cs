@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace SockCat.Web;
 
@@ -131,14 +132,14 @@ public sealed partial class WebSocketSession
     /// <summary>Why the receive failed, for the log; a keep-alive timeout and a protocol error are the server's decisions.</summary>
     private string? Describe(Exception ex)
     {
-        for (var e = ex; e is not null; e = e.InnerException)
+        // A keep-alive timeout aborts the WebSocket from its own timer, which the pending receive sees as the connection
+        // aborted by the application (or, a moment later, as an invalid state). Nothing on this side aborted it (that
+        // would have set a reason first), and a peer that vanished fails as closed prematurely instead.
+        if (CloseReason is null && Settings.KeepAliveTimeout > TimeSpan.Zero && _socket.State == WebSocketState.Aborted &&
+            ex is ConnectionAbortedException or WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } or TimeoutException)
         {
-            if (e is TimeoutException)
-            {
-                var reason = $"no pong within {Settings.KeepAliveTimeout.TotalSeconds:0.###} s of a ping (dead peer)";
-                SetReason(reason);
-                return reason;
-            }
+            SetReason($"no pong within {Settings.KeepAliveTimeout.TotalSeconds:0.###} s of a ping (dead peer)");
+            return CloseReason;
         }
 
         if (ex is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted or WebSocketError.HeaderError or WebSocketError.InvalidMessageType } protocol)
