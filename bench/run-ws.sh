@@ -51,6 +51,16 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
 trap cleanup EXIT
 
+# The server's CPU time in clock ticks: its own, and its reaped children's (websocketd's cat per connection).
+cpu_ticks() {
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  rest=${stat##*) }
+  set -- $rest
+  echo $(( ${12} + ${13} + ${14} + ${15} ))
+}
+hz=$(getconf CLK_TCK)
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 wait_listening() {
@@ -77,7 +87,11 @@ for rep in $(seq 1 "$reps"); do
         continue
       fi
       # Two seconds of warm-up: the .NET servers JIT (tiered, with PGO) while the client already runs.
+      before=$(cpu_ticks "$pid")
       result=$("$build/ws_pingpong_client" "$port" "$conns" "$seconds" "$size" 2)
+      sleep 0.5   # websocketd reaps its cats once their connections close; their time then counts as its own
+      after=$(cpu_ticks "$pid")
+      result=${result%\}},\"serverCpuSeconds\":$(python3 -c "print(($after - $before) / $hz)")}
       echo "$rep $conns $name $result" | tee -a "$rounds" >&2
       kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""
     done
@@ -87,19 +101,25 @@ done
 # Medians per server and connection count; ratios of sockcat to each peer.
 python3 - "$rounds" "$out/summary.md" <<'PY'
 import json, statistics, sys
-rows = {}
+rows, cpu = {}, {}
 for line in open(sys.argv[1]):
     rep, conns, name, js = line.split(" ", 3)
     r = json.loads(js)
     if r["errors"] == 0:
         rows.setdefault((int(conns), name), []).append(r["msgsPerSec"])
-lines = ["| connections | sockcat msgs/s | kestrel-ws msgs/s | websocketd msgs/s | sockcat / kestrel-ws | sockcat / websocketd |",
-         "|---|---|---|---|---|---|"]
+        if r.get("allMessages"):
+            cpu.setdefault((int(conns), name), []).append(r["serverCpuSeconds"] * 1e6 / r["allMessages"])
+names = ("sockcat", "kestrel-ws", "websocketd")
+lines = ["| connections | sockcat msgs/s | kestrel-ws msgs/s | websocketd msgs/s | sockcat / kestrel-ws | sockcat / websocketd | server CPU µs per message: sockcat / kestrel-ws / websocketd |",
+         "|---|--:|--:|--:|--:|--:|--:|"]
 for conns in sorted({c for c, _ in rows}):
-    med = {n: statistics.median(rows[(conns, n)]) for n in ("sockcat", "kestrel-ws", "websocketd") if (conns, n) in rows}
+    med = {n: statistics.median(rows[(conns, n)]) for n in names if (conns, n) in rows}
     ratio = lambda a, b: f"{med[a] / med[b]:.2f}x" if a in med and b in med else "-"
-    fmt = lambda n: f"{med[n]:,.0f} (n={len(rows[(conns, n)])})" if n in med else "-"
-    lines.append(f"| {conns} | {fmt('sockcat')} | {fmt('kestrel-ws')} | {fmt('websocketd')} | {ratio('sockcat', 'kestrel-ws')} | {ratio('sockcat', 'websocketd')} |")
+    fmt = lambda n: f"{med[n]:,.0f}" if n in med else "-"
+    us = " / ".join(f"{statistics.median(cpu[(conns, n)]):.1f}" if (conns, n) in cpu else "-" for n in names)
+    lines.append(f"| {conns} | {fmt('sockcat')} | {fmt('kestrel-ws')} | {fmt('websocketd')} | {ratio('sockcat', 'kestrel-ws')} | {ratio('sockcat', 'websocketd')} | {us} |")
+lines.append("")
+lines.append(f"Medians of {max(len(v) for v in rows.values())} rounds; runs that reported errors are left out.")
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -38,7 +38,7 @@ public sealed partial class WebSocketSession
                     buffer = grown;
                 }
 
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(count), _ended.Token).ConfigureAwait(false);
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await AnswerCloseAsync().ConfigureAwait(false);
@@ -85,6 +85,8 @@ public sealed partial class WebSocketSession
         {
             ArrayPool<byte>.Shared.Return(buffer);
             StopSending();
+            // The WebSocket has ended on its own: Ended fires for producers, without aborting the connection under it.
+            _abortOnEnd.Dispose();
             _ended.Cancel();
             await CallHandlerAsync<string?>(static (h, s, r) => h.OnClosedAsync(s, r), handler, CloseReason ?? ended).ConfigureAwait(false);
         }
@@ -101,7 +103,7 @@ public sealed partial class WebSocketSession
         StopSending();
         try
         {
-            await _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, _ended.Token).ConfigureAwait(false);
+            await _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsConnectionFailure(ex))
         {

@@ -191,14 +191,7 @@ public sealed partial class WebSocketSession
     {
         SetReason(reason);
         StopSending();
-        try
-        {
-            _ended.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
+        _ended.Cancel();
         _socket.Abort();
     }
 
@@ -229,7 +222,7 @@ public sealed partial class WebSocketSession
             {
                 try
                 {
-                    await _socket.CloseOutputAsync(item.CloseStatus, item.CloseDescription, _ended.Token).ConfigureAwait(false);
+                    await _socket.CloseOutputAsync(item.CloseStatus, item.CloseDescription, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (IsConnectionFailure(ex))
                 {
@@ -252,7 +245,7 @@ public sealed partial class WebSocketSession
     {
         try
         {
-            await _socket.SendAsync(payload, type, endOfMessage: true, _ended.Token).ConfigureAwait(false);
+            await _socket.SendAsync(payload, type, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
             if (_connection is not null)
             {
                 _connection.BytesSent += payload.Length;

@@ -15,6 +15,7 @@ public sealed partial class WebSocketSession
     private readonly WebListenerContext _listener;
     private readonly WebConnection? _connection;
     private readonly CancellationTokenSource _ended = new();
+    private readonly CancellationTokenRegistration _abortOnEnd;
     private string? _closeReason;
 
     internal WebSocketSession(WebSocket socket, HttpContext httpContext, WebListenerContext listener, WebConnection? connection)
@@ -25,6 +26,16 @@ public sealed partial class WebSocketSession
         HttpContext = httpContext;
         Id = connection?.Id ?? Interlocked.Increment(ref s_nextStandaloneId);
         Peer = connection?.Peer ?? httpContext.Connection.RemoteIpAddress + ":" + httpContext.Connection.RemotePort;
+        // Sends and receives pass no token: a cancellable one costs a registration per operation in the WebSocket and
+        // in Kestrel's pipe. Ending early (Abort, a close the peer does not answer in time) aborts the WebSocket and
+        // the request's connection once, here; the connection must go too, as the WebSocket's stream is never disposed
+        // by it (GracefulUpgradeFeature) and a pending read would otherwise wait for the peer.
+        _abortOnEnd = _ended.Token.UnsafeRegister(static s =>
+        {
+            var session = (WebSocketSession)s!;
+            session._socket.Abort();
+            session.HttpContext.Abort();
+        }, this);
     }
 
     /// <summary>The id of the connection the WebSocket runs on, as the server's registry and log lines give it.</summary>
