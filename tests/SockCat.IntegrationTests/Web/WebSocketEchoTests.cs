@@ -376,4 +376,40 @@ public class WebSocketEchoTests
 
         Assert.Equal("ws://127.0.0.1:0/: this service has no web side; use tcp://, unix:// or tls://", ex.Message);
     }
+
+    [Fact]
+    public async Task WebListener_PortInUse_FailsStartWithTheUsualLine()
+    {
+        using var occupier = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        occupier.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        occupier.Listen();
+        var port = ((IPEndPoint)occupier.LocalEndPoint!).Port;
+        var options = new ServerOptions();
+        options.Web.MapRoutes = (routes, url) => routes.MapWebSocketEcho(url.Path);
+        await using var server = new SockCatServer(_ => EchoProtocol.Instance, options);
+
+        var ex = await Assert.ThrowsAsync<ServerListenException>(() => server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0"), EndpointUrl.Parse($"ws://127.0.0.1:{port}/")]));
+
+        Assert.Equal($"ws://127.0.0.1:{port}/ is already in use; stop the other server or pick another port", ex.Message);
+    }
+
+    [Fact]
+    public async Task WebAndTcpListeners_OnOneServer_ShareTheRegistry()
+    {
+        var options = new ServerOptions();
+        options.Web.MapRoutes = (routes, url) => routes.MapWebSocketEcho(url.Path);
+        await using var both = new SockCatServer(_ => EchoProtocol.Instance, options);
+        var bound = await both.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0"), EndpointUrl.Parse("ws://127.0.0.1:0/")]);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, bound[0].Port);
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{bound[1].Port}/"), CancellationToken.None);
+
+        await tcp.GetStream().WriteAsync("x"u8.ToArray());
+        Assert.Equal((byte)'x', (byte)tcp.GetStream().ReadByte());
+        await ws.SendAsync("y"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("y", Encoding.UTF8.GetString((await ReceiveMessageAsync(ws)).Payload));
+
+        Assert.Equal([bound[0], bound[1]], both.Connections.GetSnapshot().Select(c => c.Listener).OrderBy(u => u.Scheme));
+    }
 }
