@@ -13,13 +13,9 @@ namespace SockCat.IntegrationTests.Web;
 internal sealed class RawWebSocket : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private NetworkStream _stream = null!;
 
-    private RawWebSocket(Socket socket)
-    {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-    }
+    private RawWebSocket(Socket socket) => _socket = socket;
 
     /// <summary>The status line and headers of the server's answer to the upgrade.</summary>
     public string Response { get; private set; } = "";
@@ -30,8 +26,20 @@ internal sealed class RawWebSocket : IAsyncDisposable
     public static async Task<RawWebSocket> ConnectAsync(int port, string path = "/", string? origin = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         var ws = new RawWebSocket(socket);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // Accepted and reset at once: a peer refused at the door. Response stays empty.
+            socket.Dispose();
+            return ws;
+        }
+
+        ws._stream = new NetworkStream(socket, ownsSocket: true);
+
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var request = $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                       $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" + (origin is null ? "" : $"Origin: {origin}\r\n") + "\r\n";
@@ -39,7 +47,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
         {
             await ws._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             // Reset before the request could be written: a peer refused at the door. Response stays empty.
             return ws;
@@ -65,7 +73,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
                 head.Append((char)one[0]);
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             // Reset before any answer: a peer refused at the door.
         }
@@ -187,5 +195,14 @@ internal sealed class RawWebSocket : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await _stream.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_stream is null)
+        {
+            _socket.Dispose();
+            return;
+        }
+
+        await _stream.DisposeAsync();
+    }
 }
