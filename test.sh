@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test in the solution. The tests talk to real peers (the seed's PHP programs, socat, ncat, ...):
+# Runs every test in the solution. The tests talk to real peers (the seed's PHP programs, socat, ncat, chromium, ...):
 # this installs the Debian packages they use when missing, so a fresh machine with the .NET SDK needs nothing else.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # command-to-check:debian-package
-peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl)
+peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chromium:chromium)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")
 done
+# The WebSocket client the CLI tests run: Debian's python3-websockets, seen by Debian's own /usr/bin/python3.
+/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || missing+=(python3-websockets)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]} (test peers)"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -20,7 +20,12 @@ var rows = File.ReadAllLines(Path.Combine(dir, "results.jsonl"))
     .Select(l => Row.From(JsonNode.Parse(l)!.AsObject()))
     .ToList();
 var report = new Report(machine, rows, dir, Path.GetFileName(args[2]));
-File.WriteAllText(args[1], report.Markdown());
+// Sections other scripts write (bench/run-ws.sh's, between its markers) follow this line and are kept as they are.
+const string OtherSections = "<!-- Sections below are written by other bench scripts; BenchReport keeps them. -->";
+var kept = File.Exists(args[1]) && File.ReadAllText(args[1]) is var old && old.IndexOf(OtherSections, StringComparison.Ordinal) is var at and >= 0
+    ? "\n" + old[at..]
+    : "";
+File.WriteAllText(args[1], report.Markdown() + kept);
 report.Chart(args[2]);
 return 0;
 

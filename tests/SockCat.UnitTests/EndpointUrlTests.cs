@@ -20,6 +20,9 @@ public class EndpointUrlTests
     [InlineData("unix:///tmp/echo.sock", EndpointScheme.Unix, "", 0, "/tmp/echo.sock", "unix:///tmp/echo.sock")]
     [InlineData("ws://127.0.0.1:8080/chat", EndpointScheme.WebSocket, "127.0.0.1", 8080, "/chat", "ws://127.0.0.1:8080/chat")]
     [InlineData("http://localhost", EndpointScheme.Http, "localhost", 80, "/", "http://localhost:80/")]
+    [InlineData("wss://127.0.0.1:8443/echo", EndpointScheme.WebSocketSecure, "127.0.0.1", 8443, "/echo", "wss://127.0.0.1:8443/echo")]
+    [InlineData("WSS://localhost", EndpointScheme.WebSocketSecure, "localhost", 443, "/", "wss://localhost:443/")]
+    [InlineData("https://[::1]:0", EndpointScheme.Https, "::1", 0, "/", "https://[::1]:0/")]
     [InlineData("  tcp://127.0.0.1:7  ", EndpointScheme.Tcp, "127.0.0.1", 7, "", "tcp://127.0.0.1:7")]
     public void Parse_ValidForm_GivesParts(string text, EndpointScheme scheme, string host, int port, string path, string canonical)
     {
@@ -46,6 +49,9 @@ public class EndpointUrlTests
     [InlineData("tcp://:4444", "no host", "tcp://127.0.0.1:4444")]
     [InlineData("tcp://127.0.0.1:80/index.html", "path ('/index.html') does not belong", "tcp://127.0.0.1:4444")]
     [InlineData("udp://127.0.0.1:13/", "does not belong", "udp://127.0.0.1:4444")]
+    [InlineData("tls://127.0.0.1:443/x", "does not belong", "tls://127.0.0.1:4444")]
+    [InlineData("wss://:443/", "no host", "wss://127.0.0.1:4444")]
+    [InlineData("gopher://127.0.0.1:70", "wss://, http:// or https://", "tcp://127.0.0.1:4444")]
     [InlineData("tcp://::1:4444", "brackets", "tcp://[::1]:4444")]
     [InlineData("tcp://[::1:4444", "unclosed", "tcp://[::1]:4444")]
     [InlineData("tcp://[127.0.0.1]:4444", "not an IPv6 address", "tcp://[::1]:4444")]
@@ -61,6 +67,19 @@ public class EndpointUrlTests
         Assert.False(EndpointUrl.TryParse(text, out var url, out var error));
         Assert.Null(url);
         Assert.Equal(ex.Message, error);
+    }
+
+    [Fact]
+    public void IsWebAndIsSecure_EachScheme_SayWhatItIs()
+    {
+        Assert.Equal(
+            ["ws", "http", "wss", "https"],
+            new[] { "tcp://a:1", "ws://a:1", "http://a:1", "wss://a:1", "https://a:1", "tls://a:1", "unix:///a" }
+                .Select(EndpointUrl.Parse).Where(u => u.IsWeb).Select(u => EndpointUrl.SchemeName(u.Scheme)));
+        Assert.Equal(
+            ["wss", "https", "tls"],
+            new[] { "tcp://a:1", "ws://a:1", "http://a:1", "wss://a:1", "https://a:1", "tls://a:1", "unix:///a" }
+                .Select(EndpointUrl.Parse).Where(u => u.IsSecure).Select(u => EndpointUrl.SchemeName(u.Scheme)));
     }
 
     [Fact]

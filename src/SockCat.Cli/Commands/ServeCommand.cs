@@ -36,7 +36,7 @@ internal sealed class ServeOptions
 {
     public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
-        Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
+        Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT or ws://HOST:PORT/PATH (wss://, http://, https://) where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
         Arity = ArgumentArity.OneOrMore,
     });
 
@@ -118,6 +118,12 @@ internal sealed class ServeOptions
         Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}]",
     }.Real(NumberRule.Seconds($"{TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}"));
 
+    public Option<string[]> Origins { get; } = new("--origin")
+    {
+        HelpName = "ORIGIN",
+        Description = "Let pages from ORIGIN (https://example.com, or * for any) open WebSockets on ws:// and wss:// endpoints; repeatable or comma-separated [default: the endpoint's own origin only]",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Endpoints);
@@ -134,6 +140,7 @@ internal sealed class ServeOptions
         command.Options.Add(Certificate);
         command.Options.Add(Key);
         command.Options.Add(TlsHandshakeTimeout);
+        command.Options.Add(Origins);
     }
 
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
@@ -184,6 +191,12 @@ internal sealed class ServeOptions
         }
 
         var handshake = parseResult.GetValue(TlsHandshakeTimeout);
+        var origins = (parseResult.GetValue(Origins) ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (origins.FirstOrDefault(o => o != "*" && !IsOrigin(o)) is { } badOrigin)
+        {
+            return Fail($"--origin '{badOrigin}' is not an origin; write scheme://host[:port] as a browser sends it, e.g. --origin https://example.com", ExitCodes.Usage);
+        }
+
         var maxConnections = parseResult.GetValue(MaxConnections);
         var idle = parseResult.GetValue(IdleTimeout);
         var maxQueue = parseResult.GetValue(MaxQueue);
@@ -227,10 +240,15 @@ internal sealed class ServeOptions
             AcceptFilter = access.HasRules ? access.IsAllowed : null,
             TlsHandshakeTimeout = handshake is { } h ? TimeSpan.FromSeconds(h) : TlsServer.DefaultHandshakeTimeout,
         };
+        foreach (var origin in origins)
+        {
+            options.Web.AllowedOrigins.Add(origin);
+        }
+
         configure?.Invoke(options);
 
         // Only a tls:// endpoint needs a certificate: generating one costs time and a fingerprint line nobody asked for.
-        var tls = streamUrls.Any(u => u.Scheme == EndpointScheme.Tls);
+        var tls = streamUrls.Any(u => u.IsSecure);
         using var certificate = tls ? LoadCertificate(parseResult) : null;
         if (certificate is { Error: { } certificateError })
         {
@@ -343,6 +361,9 @@ internal sealed class ServeOptions
                          $"{FormatBytes((summary?.BytesReceived ?? 0) + datagramBytes)} in, {FormatBytes((summary?.BytesSent ?? 0) + datagramBytes)} out");
         return ExitCodes.Success;
     }
+
+    private static bool IsOrigin(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0;
 
     private static async Task StopDatagramsAsync(List<UdpEchoServer> servers)
     {

@@ -27,6 +27,8 @@ internal static class ServeEchoCommand
               sockcat serve echo tls://127.0.0.1:4443                   prints the self-signed certificate's fingerprint
               sockcat serve echo tls://0.0.0.0:4443 --cert cert.pem --key key.pem
               sockcat serve echo tcp://0.0.0.0:4444 --allow 10.0.0.0/8,127.0.0.1 --deny 10.9.0.0/16
+              sockcat serve echo ws://127.0.0.1:8080/                  WebSocket messages back; a test page at http://127.0.0.1:8080/
+              sockcat serve echo wss://0.0.0.0:8443/echo --origin https://example.com
             Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds (a second Ctrl+C closes them at once),
             and prints a summary.
             """);
@@ -35,7 +37,11 @@ internal static class ServeEchoCommand
         command.SetAction((parseResult, cancellationToken) => options.RunAsync(
             parseResult,
             _ => EchoProtocol.Instance,
-            serverOptions => serverOptions.SingleClient = parseResult.GetValue(single),
+            serverOptions =>
+            {
+                serverOptions.SingleClient = parseResult.GetValue(single);
+                serverOptions.Web.MapRoutes = static (routes, listener) => routes.MapWebSocketEcho(listener.Path);
+            },
             cancellationToken,
             UdpEchoServer.Start));
         return command;

@@ -68,10 +68,10 @@ public static class SocketClient
 
     private static void Validate(EndpointUrl url, ConnectOptions options)
     {
-        if (url.Scheme is EndpointScheme.WebSocket or EndpointScheme.Http)
+        if (url.IsWeb)
         {
             throw new ArgumentException(
-                $"{url} names a browser-facing listener; to talk to it by hand connect to tcp://{Bracket(url.Host)}:{url.Port}", nameof(url));
+                $"{url} names a browser-facing listener; to talk to it by hand connect to {(url.IsSecure ? "tls" : "tcp")}://{Bracket(url.Host)}:{url.Port}", nameof(url));
         }
 
         if (url.Scheme != EndpointScheme.Unix && url.Port == 0)

@@ -20,4 +20,10 @@ public enum EndpointScheme
 
     /// <summary><c>http://host:port/path</c>: a browser-facing HTTP listener (pages, Server-Sent Events).</summary>
     Http,
+
+    /// <summary><c>wss://host:port/path</c>: a WebSocket listener with TLS.</summary>
+    WebSocketSecure,
+
+    /// <summary><c>https://host:port/path</c>: an HTTP listener with TLS.</summary>
+    Https,
 }

@@ -6,7 +6,7 @@ namespace SockCat.Endpoints;
 /// <summary>
 /// A parsed endpoint URL, as PHP's stream functions take them: <c>tcp://host:port</c>, <c>udp://host:port</c>,
 /// <c>unix:///path/to.sock</c>, <c>tls://host:port</c> (<c>ssl://</c> is the same), <c>ws://</c> and <c>http://</c>
-/// for browser-facing listeners, or a bare <c>host:port</c> for TCP. IPv6 addresses go in brackets
+/// for browser-facing listeners (<c>wss://</c> and <c>https://</c> with TLS), or a bare <c>host:port</c> for TCP. IPv6 addresses go in brackets
 /// (<c>tcp://[::1]:4444</c>); port 0 asks the system for a free port.
 /// </summary>
 public sealed record EndpointUrl
@@ -29,13 +29,19 @@ public sealed record EndpointUrl
     public int Port { get; }
 
     /// <summary>
-    /// For <see cref="EndpointScheme.Unix"/> the socket's file path; for <see cref="EndpointScheme.WebSocket"/> and
-    /// <see cref="EndpointScheme.Http"/> the URL path (<c>/</c> when none is given); otherwise empty.
+    /// For <see cref="EndpointScheme.Unix"/> the socket's file path; for the web schemes (<see cref="IsWeb"/>) the URL
+    /// path (<c>/</c> when none is given); otherwise empty.
     /// </summary>
     public string Path { get; }
 
     /// <summary>True for the byte-stream transports: tcp, unix, tls (and ws/http, which run over TCP).</summary>
     public bool IsStream => Scheme != EndpointScheme.Udp;
+
+    /// <summary>True for the browser-facing schemes, served over HTTP: ws, wss, http and https.</summary>
+    public bool IsWeb => IsWebScheme(Scheme);
+
+    /// <summary>True when the endpoint runs over TLS: tls, wss and https.</summary>
+    public bool IsSecure => Scheme is EndpointScheme.Tls or EndpointScheme.WebSocketSecure or EndpointScheme.Https;
 
     /// <summary>True when <see cref="Host"/> is an IP literal rather than a name to resolve.</summary>
     public bool HostIsAddress => Scheme != EndpointScheme.Unix && IPAddress.TryParse(Host, out _);
@@ -88,11 +94,11 @@ public sealed record EndpointUrl
         }
 
         var host = Host.Contains(':') ? $"[{Host}]" : Host;
-        var path = Scheme is EndpointScheme.WebSocket or EndpointScheme.Http ? Path : "";
+        var path = IsWeb ? Path : "";
         return $"{scheme}://{host}:{Port}{path}";
     }
 
-    /// <summary>The scheme's URL name: tcp, udp, unix, tls, ws or http.</summary>
+    /// <summary>The scheme's URL name: tcp, udp, unix, tls, ws, http, wss or https.</summary>
     public static string SchemeName(EndpointScheme scheme) => scheme switch
     {
         EndpointScheme.Tcp => "tcp",
@@ -101,6 +107,11 @@ public sealed record EndpointUrl
         EndpointScheme.Tls => "tls",
         EndpointScheme.WebSocket => "ws",
         EndpointScheme.Http => "http",
+        EndpointScheme.WebSocketSecure => "wss",
+        EndpointScheme.Https => "https",
         _ => throw new ArgumentOutOfRangeException(nameof(scheme)),
     };
+
+    internal static bool IsWebScheme(EndpointScheme scheme) =>
+        scheme is EndpointScheme.WebSocket or EndpointScheme.Http or EndpointScheme.WebSocketSecure or EndpointScheme.Https;
 }

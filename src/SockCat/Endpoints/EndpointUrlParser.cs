@@ -35,7 +35,7 @@ internal static class EndpointUrlParser
         {
             var name = input[..schemeEnd].ToLowerInvariant();
             scheme = KnownScheme(name) ?? throw Fail(text,
-                $"unknown scheme '{input[..schemeEnd]}://' in '{input}'; use tcp://, udp://, unix://, tls:// (or ssl://), ws:// or http://, e.g. {Example}");
+                $"unknown scheme '{input[..schemeEnd]}://' in '{input}'; use tcp://, udp://, unix://, tls:// (or ssl://), ws://, wss://, http:// or https://, e.g. {Example}");
             rest = input[(schemeEnd + 3)..];
         }
 
@@ -50,12 +50,12 @@ internal static class EndpointUrlParser
         {
             path = rest[slash..];
             rest = rest[..slash];
-            if (scheme is not (EndpointScheme.WebSocket or EndpointScheme.Http))
+            if (!EndpointUrl.IsWebScheme(scheme))
             {
                 throw Fail(text, $"a path ('{path}') does not belong in a {EndpointUrl.SchemeName(scheme)} endpoint; write {EndpointUrl.SchemeName(scheme)}://host:port, e.g. {ExampleFor(scheme)}");
             }
         }
-        else if (scheme is EndpointScheme.WebSocket or EndpointScheme.Http)
+        else if (EndpointUrl.IsWebScheme(scheme))
         {
             path = "/";
         }
@@ -74,6 +74,7 @@ internal static class EndpointUrlParser
             port = scheme switch
             {
                 EndpointScheme.WebSocket or EndpointScheme.Http => 80,
+                EndpointScheme.WebSocketSecure or EndpointScheme.Https => 443,
                 _ => throw Fail(text, $"no port in '{input}'; add one, e.g. {EndpointUrl.SchemeName(scheme)}://{Bracket(host)}:4444"),
             };
         }
@@ -210,6 +211,8 @@ internal static class EndpointUrlParser
         "tls" or "ssl" => EndpointScheme.Tls,
         "ws" => EndpointScheme.WebSocket,
         "http" => EndpointScheme.Http,
+        "wss" => EndpointScheme.WebSocketSecure,
+        "https" => EndpointScheme.Https,
         _ => null,
     };
 

@@ -118,6 +118,13 @@ public sealed class ServerOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// The web side: the routes a service maps on ws://, http://, wss:// and https:// listeners, and the WebSocket
+    /// limits there (message size, origins, keep-alive, send queue). Defaults to a <see cref="Web.WebOptions"/> with no
+    /// routes, so web listeners are refused until a service maps some.
+    /// </summary>
+    public Web.WebOptions Web { get; set; } = new();
+
+    /// <summary>
     /// Asked by the epoll loop before each accept: while false, new connections stay in the kernel's backlog and the
     /// loop asks again a few milliseconds later. For a consumer that takes accepted connections at its own pace
     /// (Kestrel's accept loop over <c>EpollConnectionListener</c>), so a burst waits rather than being reset.

@@ -10,7 +10,8 @@ namespace SockCat.Server;
 /// <summary>
 /// A server: listeners on tcp://, unix:// and tls:// endpoints, each speaking its own protocol (one protocol object per
 /// connection), sharing one registry of connections, one set of limits and one log. The front door for every SockCat
-/// service. One protocol on every endpoint:
+/// service. ws://, http://, wss:// and https:// listeners serve the routes a service maps (see
+/// <see cref="ServerOptions.Web"/>). One protocol on every endpoint:
 /// <code>
 /// await using var server = new SockCatServer(_ => EchoProtocol.Instance, new ServerOptions { IdleTimeout = TimeSpan.FromMinutes(5) });
 /// var bound = await server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0")]);
@@ -36,6 +37,7 @@ public sealed class SockCatServer : IAsyncDisposable
     private readonly Lock _stateLock = new();
     private EpollTransport? _epoll;
     private KestrelTransport? _kestrel;
+    private Web.WebHost? _web;
     private Task<ServerSummary>? _stopping;
     private int _maxConnections;
     private bool _started;
@@ -98,7 +100,10 @@ public sealed class SockCatServer : IAsyncDisposable
     /// returns. Every listener shares the server's registry, limits (<see cref="Options"/>) and log; a connection's
     /// <see cref="IConnection.Listener"/> says which listener it came in on. Call before start.
     /// </summary>
-    /// <param name="endpoint">A tcp://, unix:// or tls:// endpoint; port 0 picks a free port.</param>
+    /// <param name="endpoint">
+    /// A tcp://, unix:// or tls:// endpoint; port 0 picks a free port. A ws://, http://, wss:// or https:// endpoint serves
+    /// the routes in <see cref="ServerOptions.Web"/> instead of <paramref name="protocolFactory"/>.
+    /// </param>
     /// <param name="protocolFactory">
     /// Called once per connection accepted on this listener, on the connection's thread, before any byte is read; a
     /// stateless protocol may return one shared instance.
@@ -109,7 +114,7 @@ public sealed class SockCatServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(protocolFactory);
-        if (endpoint.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+        if (!endpoint.IsWeb && endpoint.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
         {
             throw new ServerListenException(endpoint, $"{endpoint}: a {EndpointUrl.SchemeName(endpoint.Scheme)}:// endpoint is not served here; use tcp://, unix:// or tls://");
         }
@@ -194,14 +199,26 @@ public sealed class SockCatServer : IAsyncDisposable
 
         foreach (var url in listeners.Select(l => l.Url))
         {
-            if (url.Scheme == EndpointScheme.Tls && Options.TlsOptions is null && Options.ServerCertificate is null)
+            if (url.IsWeb && Options.Web.MapRoutes is null)
             {
-                throw new ServerListenException(url, $"{url}: a tls:// listener needs a certificate; give one (--cert/--key)");
+                throw new ServerListenException(url, $"{url}: this service has no web side; use tcp://, unix:// or tls://");
+            }
+
+            if (!url.IsWeb && url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+            {
+                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// endpoint is not served here; use tcp://, unix:// or tls://");
+            }
+
+            if (url.IsSecure && Options.TlsOptions is null && Options.ServerCertificate is null)
+            {
+                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// listener needs a certificate; give one (--cert/--key)");
             }
         }
 
-        var onEpoll = listeners.Where(l => useEpoll && l.Url.Scheme != EndpointScheme.Tls).ToList();
-        var onKestrel = listeners.Where(l => !(useEpoll && l.Url.Scheme != EndpointScheme.Tls)).ToList();
+        // Web listeners (ws, http, wss, https) have a host of their own (Web/WebHost.cs); the rest is the engine's.
+        var onWeb = listeners.Where(l => l.Url.IsWeb).ToList();
+        var onEpoll = listeners.Where(l => !l.Url.IsWeb && useEpoll && l.Url.Scheme != EndpointScheme.Tls).ToList();
+        var onKestrel = listeners.Where(l => !l.Url.IsWeb && !(useEpoll && l.Url.Scheme != EndpointScheme.Tls)).ToList();
         _uptime.Start();
         if (onEpoll.Count > 0)
         {
@@ -224,6 +241,25 @@ public sealed class SockCatServer : IAsyncDisposable
                     await _epoll.ExitAsync("server failed to start").ConfigureAwait(false);
                 }
 
+                throw;
+            }
+        }
+
+        if (onWeb.Count > 0)
+        {
+            _web = new Web.WebHost(host);
+            try
+            {
+                var webBound = await _web.StartAsync([.. onWeb.Select(l => l.Url)], cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < onWeb.Count; i++)
+                {
+                    onWeb[i].BoundUrl = webBound[i];
+                }
+            }
+            catch
+            {
+                _web = null;
+                await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
                 throw;
             }
         }
@@ -262,6 +298,7 @@ public sealed class SockCatServer : IAsyncDisposable
             stopAccepting.Add(_kestrel.StopAcceptingAsync());
         }
 
+        _web?.StopAccepting();
         await Task.WhenAll(stopAccepting).ConfigureAwait(false);
 
         var deadline = Stopwatch.StartNew();
@@ -271,6 +308,11 @@ public sealed class SockCatServer : IAsyncDisposable
         }
 
         const string reason = "server stopping";
+        if (_web is not null)
+        {
+            await _web.CloseAllAsync(reason).ConfigureAwait(false);
+        }
+
         if (_kestrel is not null)
         {
             await _kestrel.CloseAllAsync(reason).ConfigureAwait(false);

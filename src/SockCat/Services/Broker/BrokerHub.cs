@@ -10,7 +10,7 @@ namespace SockCat.Services.Broker;
 /// var hub = new BrokerHub();
 /// await using var server = new SockCatServer(hub.CreateProtocol);
 /// </code>
-/// A member that stops reading is cut by the server's outbound bound (<see cref="ServerOptions.MaxOutputQueueBytes"/>)
+/// A member that stops reading is cut by the server's slow-consumer rule (<see cref="ServerOptions.SlowConsumerLimitBytes"/>)
 /// with a reason in the log; the others do not wait for it.
 /// </summary>
 public sealed class BrokerHub
