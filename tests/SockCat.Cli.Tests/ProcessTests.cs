@@ -123,22 +123,21 @@ public sealed class ProcessTests
     [Fact]
     public async Task Connect_UnixSocketTheUserMayNotUse_ExitsConnectFailedWithEacces()
     {
-        // Root ignores file modes, so the client runs as nobody against a root-owned socket of mode 0600.
+        // A socket of mode 000 refuses connect to everyone but a process that may override file modes. Root may, so as
+        // root the client runs with every capability dropped: still uid 0 (it can read the build wherever the checkout
+        // lies, even in a directory other users cannot enter), but bound by the mode like anyone else.
         var directory = Directory.CreateTempSubdirectory("sockcat-perm-");
-        File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var path = Path.Combine(directory.FullName, "private.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(1);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(path, UnixFileMode.None);
         try
         {
             var (code, _, stderr) = await SockcatProcess.RunAsync(
                 [],
                 ["connect", $"unix://{path}"],
-                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
-                new Dictionary<string, string> { ["HOME"] = Path.GetTempPath(), ["DOTNET_CLI_HOME"] = Path.GetTempPath() });
+                Environment.IsPrivilegedProcess ? ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all"] : null);
 
             Assert.Equal(ExitCodes.ConnectFailed, code);
             Assert.Equal($"sockcat: permission denied connecting to unix socket {path} (EACCES); check the socket file's permissions, or run as a user allowed to use it\n", stderr);

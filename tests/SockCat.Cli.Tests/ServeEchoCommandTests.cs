@@ -45,7 +45,7 @@ public sealed partial class ServeEchoCommandTests
     [Fact]
     public async Task ServeEcho_Sigterm_DrainsPrintsSummaryExitsZero()
     {
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll"), "serve", "echo", "--drain", "10", "tcp://127.0.0.1:0"])
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "SockCat.Cli.dll"), "serve", "echo", "--drain", "60", "tcp://127.0.0.1:0"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -76,9 +76,9 @@ public sealed partial class ServeEchoCommandTests
             await stream.ReadExactlyAsync(echo, timeout.Token);
             Assert.Equal("hello\n"u8.ToArray(), echo);
 
-            var signalled = Stopwatch.StartNew();
             Assert.Equal(0, Kill(process.Id, 15));
-            // Draining: the open client is still served well past System.CommandLine's own 2 s termination cut-off.
+            // Draining: the open client is still served well past System.CommandLine's own 2 s termination cut-off. The drain
+            // (60 s) outlasts the test's 30 s, so the exit below can only come from the last client leaving.
             await Task.Delay(2500, timeout.Token);
             Assert.False(process.HasExited);
             await stream.WriteAsync("again\n"u8.ToArray(), timeout.Token);
@@ -90,7 +90,6 @@ public sealed partial class ServeEchoCommandTests
             await process.WaitForExitAsync(timeout.Token);
 
             Assert.Equal(0, process.ExitCode);
-            Assert.InRange(signalled.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(9));
             Assert.Matches(@"^sockcat: stopped after [\d.]+ s; served 1 connection, 12 B in, 12 B out$", rest.TrimEnd('\n').Split('\n')[^1]);
             Assert.Equal(
                 $"Connection accepted from 127.0.0.1:{clientPort}\nNow there are total 1 clients.\nA client disconnected. Now there are total 0 clients.\n",

@@ -7,7 +7,14 @@ namespace SockCat.IntegrationTests.Bench;
 internal static class CliProcess
 {
     /// <summary>Runs `sockcat ARGS`; kills it if it has not exited within <paramref name="bound"/>.</summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(TimeSpan bound, params string[] args)
+    public static Task<(int Exit, string Stdout, string Stderr)> RunAsync(TimeSpan bound, params string[] args) =>
+        RunAsync(bound, Process.Start, args);
+
+    /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with the kernel refusing io_uring to `sockcat` (<see cref="WithoutIoUring"/>).</summary>
+    public static Task<(int Exit, string Stdout, string Stderr)> RunWithoutIoUringAsync(TimeSpan bound, params string[] args) =>
+        RunAsync(bound, WithoutIoUring.Start, args);
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(TimeSpan bound, Func<ProcessStartInfo, Process?> start, string[] args)
     {
         var psi = new ProcessStartInfo(SeedPaths.DotnetHost)
         {
@@ -20,7 +27,7 @@ internal static class CliProcess
             psi.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(psi)!;
+        using var process = start(psi)!;
         using var cts = new CancellationTokenSource(bound);
         var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
         var stderr = process.StandardError.ReadToEndAsync(cts.Token);

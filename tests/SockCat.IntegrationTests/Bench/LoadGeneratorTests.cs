@@ -10,10 +10,12 @@ namespace SockCat.IntegrationTests.Bench;
 
 public sealed class LoadGeneratorTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    // The I/O engines every pingpong and stream test runs over: the io_uring driver and the epoll loop it falls back to.
-    public static TheoryData<string> Engines => ["uring", "epoll"];
+    // The I/O engines every pingpong and stream test runs over: the io_uring driver where this kernel has it, and the
+    // epoll loop it falls back to. A kernel without io_uring (disabled on many CI machines) runs the epoll rows; the
+    // fallback itself is tested below on every kernel, with io_uring refused to the process.
+    public static TheoryData<string> Engines => UringRing.IsAvailable ? ["uring", "epoll"] : ["epoll"];
 
     private static BenchIo Engine(string name) => name == "uring" ? BenchIo.Uring : BenchIo.Epoll;
 
@@ -23,21 +25,16 @@ public sealed class LoadGeneratorTests
         Url = EndpointUrl.Parse(url),
         Connections = connections,
         WarmupSeconds = 0,
-        ConnectTimeoutSeconds = 5,
+        // No test here waits for a connect to time out; the bound is for a loaded machine, where a TLS handshake with the
+        // thread-per-connection test server once took longer than 5 s (and the bench waits a conns check round as long).
+        ConnectTimeoutSeconds = 20,
         Io = engine is null ? null : Engine(engine),
     };
 
-    [Fact]
-    public void UringRing_ThisMachine_IsAvailable()
+    private static Task<BenchResult> RunAsync(BenchOptions options, TimeSpan? bound = null)
     {
-        // The uring rows below would silently test epoll twice on a kernel without io_uring; this machine has it.
-        Assert.True(UringRing.IsAvailable);
-    }
-
-    private static Task<BenchResult> RunAsync(BenchOptions options)
-    {
-        using var cts = new CancellationTokenSource(Bound);
-        return LoadGenerator.RunAsync(options, null, cts.Token).WaitAsync(Bound);
+        using var cts = new CancellationTokenSource(bound ?? Bound);
+        return LoadGenerator.RunAsync(options, null, cts.Token).WaitAsync(bound ?? Bound);
     }
 
     [Theory]
@@ -86,7 +83,8 @@ public sealed class LoadGeneratorTests
         var result = await RunAsync(Options(BenchMode.PingPong, $"tcp://127.0.0.1:{server.Port}", 2, engine) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
 
         Assert.Equal(0, result.Errors.Total);
-        Assert.InRange(result.Seconds, 0.45, 5);
+        // Measured for at least the duration; how much longer a loaded machine takes to stop is not the bench's to promise.
+        Assert.True(result.Seconds >= 0.45, $"measured {result.Seconds} s of a 0.5 s run");
         Assert.True(result.Messages > 0);
         Assert.True(result.MessagesPerSecond > 0);
     }
@@ -191,12 +189,17 @@ public sealed class LoadGeneratorTests
     {
         await using var server = new TestEchoServer();
 
-        var result = await RunAsync(Options(BenchMode.Conns, $"tcp://127.0.0.1:{server.Port}", 300) with
-        {
-            HoldSeconds = 0.2,
-            ServerPid = Environment.ProcessId,
-            Threads = 2,
-        });
+        // A check round waits for its echoes as long as a connect may take (20 s here): 300 connections on a
+        // thread-per-connection test server, on two cores shared with builds, once had 217 of 300 answered within 5 s.
+        // The server's threads were late, not wrong. Each wait ends when the last echo comes; the time is only a bound.
+        var result = await RunAsync(
+            Options(BenchMode.Conns, $"tcp://127.0.0.1:{server.Port}", 300) with
+            {
+                HoldSeconds = 0.2,
+                ServerPid = Environment.ProcessId,
+                Threads = 2,
+            },
+            TimeSpan.FromSeconds(120));
 
         Assert.Equal(0, result.Errors.Total);
         Assert.Equal(300, result.Connected);
@@ -287,5 +290,34 @@ public sealed class LoadGeneratorTests
         Assert.DoesNotContain("\n", error);
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal(1, json.RootElement.GetProperty("errors").GetProperty("verify").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cli_PingPongWithoutIo_UsesIoUringWhereTheKernelAllowsItElseEpoll(bool kernelRefusesIoUring)
+    {
+        await using var server = new TestEchoServer();
+        string[] args = ["bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-c", "2", "-n", "50", "--json"];
+
+        var (exit, stdout, stderr) = kernelRefusesIoUring ? await CliProcess.RunWithoutIoUringAsync(Bound, args) : await CliProcess.RunAsync(Bound, args);
+
+        Assert.True(exit == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(!kernelRefusesIoUring && UringRing.IsAvailable ? "uring" : "epoll", json.RootElement.GetProperty("io").GetString());
+        Assert.Equal(100, json.RootElement.GetProperty("messages").GetInt64());
+        Assert.True(json.RootElement.GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Cli_IoUringAskedForWhereTheKernelRefusesIt_ExitsUsageWithOneLine()
+    {
+        await using var server = new TestEchoServer();
+
+        var (exit, stdout, stderr) = await CliProcess.RunWithoutIoUringAsync(Bound, "bench", "pingpong", $"tcp://127.0.0.1:{server.Port}", "-n", "10", "--io", "uring");
+
+        Assert.Equal(2, exit);
+        Assert.Equal("sockcat: io_uring is not available on this system (it needs Linux 6.1 or later and kernel.io_uring_disabled = 0); use --io epoll\n", stderr);
+        Assert.Empty(stdout);
     }
 }

@@ -16,7 +16,7 @@ namespace SockCat.IntegrationTests.Bench;
 /// </summary>
 public sealed class TlsBenchTests
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private static BenchOptions Options(BenchMode mode, string url, int connections) => new()
     {
@@ -24,7 +24,9 @@ public sealed class TlsBenchTests
         Url = EndpointUrl.Parse(url),
         Connections = connections,
         WarmupSeconds = 0,
-        ConnectTimeoutSeconds = 5,
+        // No test here waits for a connect to time out; the bound is for a loaded machine, where a TLS handshake with the
+        // thread-per-connection test server once took longer than 5 s (and the bench waits a conns check round as long).
+        ConnectTimeoutSeconds = 20,
     };
 
     private static Task<BenchResult> RunAsync(BenchOptions options)
@@ -92,7 +94,8 @@ public sealed class TlsBenchTests
         var result = await RunAsync(Options(BenchMode.PingPong, server.Endpoint.ToString(), 2) with { DurationSeconds = 0.5, WarmupSeconds = 0.2 });
 
         Assert.Equal(0, result.Errors.Total);
-        Assert.InRange(result.Seconds, 0.45, 5);
+        // Measured for at least the duration; how much longer a loaded machine takes to stop is not the bench's to promise.
+        Assert.True(result.Seconds >= 0.45, $"measured {result.Seconds} s of a 0.5 s run");
         Assert.True(result.Messages > 0);
         Assert.Equal(result.Messages, result.Latency.Count);
         Assert.True(result.Succeeded);

@@ -15,13 +15,29 @@ public sealed class AcceptGateTests
     public async Task AcceptGate_Shut_ConnectionWaitsInBacklogThenIsServedWhenItOpens(TestTransport transport)
     {
         var open = new TaskCompletionSource();
-        await using var server = await LoopbackServer.StartAsync(transport, _ => EchoProtocol.Instance, o => o.AcceptGate = () => open.Task.IsCompleted);
+        // The loop asks the gate only when the listener has a connection waiting, and again every 5 ms while it says no.
+        var refusals = 0;
+        var refusedThrice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await LoopbackServer.StartAsync(transport, _ => EchoProtocol.Instance, o => o.AcceptGate = () =>
+        {
+            if (open.Task.IsCompleted)
+            {
+                return true;
+            }
+
+            if (Interlocked.Increment(ref refusals) == 3)
+            {
+                refusedThrice.TrySetResult();
+            }
+
+            return false;
+        });
         await using var client = await server.ConnectAsync();
         await client.Stream.WriteAsync("x"u8.ToArray());
         var echo = client.ReadExactlyAsync(1, TimeSpan.FromSeconds(10));
 
-        // Several of the loop's 5 ms re-checks pass with the gate shut: nothing is accepted, nothing is refused.
-        await Task.Delay(300);
+        // The loop asks three times with the gate shut: nothing is accepted, nothing is refused.
+        await refusedThrice.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(echo.IsCompleted);
         Assert.Equal(0, server.Server.Connections.TotalAccepted);
 

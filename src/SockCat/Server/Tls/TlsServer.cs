@@ -53,7 +53,11 @@ internal static class TlsServer
     /// <exception cref="TlsHandshakeTimeoutException">The handshake did not finish in time.</exception>
     /// <exception cref="AuthenticationException">The peer is not speaking TLS, or only versions or ciphers refused here.</exception>
     /// <exception cref="IOException">The peer went away during the handshake.</exception>
-    public static async Task AuthenticateAsServerWithTimeoutAsync(SslStream stream, SslServerAuthenticationOptions options, TimeSpan timeout, CancellationToken cancellationToken)
+    public static Task AuthenticateAsServerWithTimeoutAsync(SslStream stream, SslServerAuthenticationOptions options, TimeSpan timeout, CancellationToken cancellationToken) =>
+        AuthenticateAsServerWithTimeoutAsync(stream, options, timeout, TimeProvider.System, cancellationToken);
+
+    /// <summary>The same, timed by <paramref name="timeProvider"/>: tests pass a fake clock, so the timeout is reached when they say.</summary>
+    public static async Task AuthenticateAsServerWithTimeoutAsync(SslStream stream, SslServerAuthenticationOptions options, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,7 +67,7 @@ internal static class TlsServer
         var handshake = stream.AuthenticateAsServerAsync(options, handshakeCancellation.Token);
         try
         {
-            await handshake.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await handshake.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !handshake.IsCompleted))
         {
