@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using SockCat.Endpoints;
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Bench;
 

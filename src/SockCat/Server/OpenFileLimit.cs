@@ -1,4 +1,4 @@
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SockCat.Endpoints;
+using SockCat.Internal.Interop;
 using SockCat.Server.Hosting;
 using SockCat.Server.Transport;
 

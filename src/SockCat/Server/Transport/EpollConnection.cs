@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SockCat.Endpoints;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server.Transport;
 
