@@ -126,7 +126,7 @@ internal static class ListenCommand
         using var certificate = url.Scheme == EndpointScheme.Tls
             ? await ListenerOptions.LoadCertificateAsync(settings.CertificatePath, settings.KeyPath, error).ConfigureAwait(false)
             : null;
-        var tls = certificate is null ? null : TlsServer.CreateOptions(certificate);
+        var tls = certificate?.CreateServerOptions();
 
         StreamListener listener;
         try
@@ -238,21 +238,26 @@ internal static class ListenCommand
         return false;
     }
 
-    /// <summary>The server handshake, cut after serve's 10 s; a client that fails it is said in one line and the next one awaited.</summary>
+    /// <summary>The server handshake, cut after serve's default (10 s); a client that fails it is said in one line and the next one awaited.</summary>
     private static async Task<SslStream?> HandshakeAsync(Socket client, SslServerAuthenticationOptions options, string peer, TextWriter error, CancellationToken cancellationToken)
     {
+        var timeout = new ServerOptions().TlsHandshakeTimeout;
         var secure = new SslStream(new NetworkStream(client, ownsSocket: false), leaveInnerStreamOpen: false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(timeout);
         try
         {
-            await TlsServer.AuthenticateAsServerWithTimeoutAsync(secure, options, TlsServer.DefaultHandshakeTimeout, cancellationToken).ConfigureAwait(false);
+            await secure.AuthenticateAsServerAsync(options, handshake.Token).ConfigureAwait(false);
             return secure;
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or TlsHandshakeTimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
         {
             await secure.DisposeAsync().ConfigureAwait(false);
-            if (ex is not OperationCanceledException)
+            if (!cancellationToken.IsCancellationRequested)
             {
-                var why = ex is TlsHandshakeTimeoutException ? ex.Message.TrimEnd('.') : (ex.InnerException ?? ex).Message.TrimEnd('.');
+                var why = ex is OperationCanceledException
+                    ? $"it did not complete within {timeout.TotalSeconds:0.#} s"
+                    : (ex.InnerException ?? ex).Message.TrimEnd('.');
                 await error.WriteLineAsync($"sockcat: the TLS handshake with {peer} failed: {why}; waiting for the next client").ConfigureAwait(false);
             }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SockCat.Endpoints;
 using SockCat.Server;
 using SockCat.Streams;
 
@@ -20,10 +21,10 @@ internal static class ListenDatagram
     {
         var url = settings.Url;
         Socket socket;
+        EndpointUrl listening;
         try
         {
-            var family = settings.Family;
-            socket = ListenSockets.CreateBound(url, ListenSockets.Resolve(url, family), ipv6Only: family == AddressFamily.InterNetworkV6, SocketType.Dgram);
+            (socket, listening) = DatagramListener.Bind(url, settings.Family);
         }
         catch (ServerListenException ex)
         {
@@ -32,7 +33,6 @@ internal static class ListenDatagram
 
         using (socket)
         {
-            var listening = ListenSockets.BoundUrl(url, socket.LocalEndPoint);
             if (settings.Verbose || url.Port == 0)
             {
                 await error.WriteLineAsync($"sockcat: listening on {listening}").ConfigureAwait(false);

@@ -34,6 +34,9 @@ internal static class ServeCommand
 /// </summary>
 internal sealed class ServeOptions
 {
+    // The library's default, read from a fresh ServerOptions so help and behaviour follow it.
+    private static readonly TimeSpan DefaultHandshakeTimeout = new ServerOptions().TlsHandshakeTimeout;
+
     public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
         Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT or ws://HOST:PORT/PATH (wss://, http://, https://) where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
@@ -115,8 +118,8 @@ internal sealed class ServeOptions
     public Option<double?> TlsHandshakeTimeout { get; } = new Option<double?>("--tls-handshake-timeout")
     {
         HelpName = "SECONDS",
-        Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}]",
-    }.Real(NumberRule.Seconds($"{TlsServer.DefaultHandshakeTimeout.TotalSeconds:0}"));
+        Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {DefaultHandshakeTimeout.TotalSeconds:0}]",
+    }.Real(NumberRule.Seconds($"{DefaultHandshakeTimeout.TotalSeconds:0}"));
 
     public Option<string[]> Origins { get; } = new("--origin")
     {
@@ -238,7 +241,7 @@ internal sealed class ServeOptions
             MaxOutputQueueBytes = maxQueue ?? ServerOptions.DefaultMaxOutputQueueBytes,
             DrainTimeout = TimeSpan.FromSeconds(drain),
             AcceptFilter = access.HasRules ? access.IsAllowed : null,
-            TlsHandshakeTimeout = handshake is { } h ? TimeSpan.FromSeconds(h) : TlsServer.DefaultHandshakeTimeout,
+            TlsHandshakeTimeout = handshake is { } h ? TimeSpan.FromSeconds(h) : DefaultHandshakeTimeout,
         };
         foreach (var origin in origins)
         {
@@ -258,7 +261,7 @@ internal sealed class ServeOptions
         if (certificate?.Certificate is { } serverCertificate)
         {
             options.ServerCertificate = serverCertificate.Certificate;
-            options.TlsOptions = TlsServer.CreateOptions(serverCertificate);
+            options.TlsOptions = serverCertificate.CreateServerOptions();
         }
 
         var json = parseResult.GetValue(LogFormat) == "json";
@@ -312,10 +315,10 @@ internal sealed class ServeOptions
         if (certificate?.Certificate is { } ready)
         {
             stderr.WriteLine(certificate.Line);
-            var tlsLogger = loggerFactory.CreateLogger("SockCat.Server.Tls");
+            var tlsLogger = loggerFactory.CreateLogger(ServeCertificateLog.Category);
             foreach (var warning in ready.Warnings)
             {
-                TlsLog.CertificateWarning(tlsLogger, warning);
+                ServeCertificateLog.CertificateWarning(tlsLogger, warning);
             }
         }
 

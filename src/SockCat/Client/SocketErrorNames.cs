@@ -8,7 +8,7 @@ namespace SockCat.Client;
 /// raw number is preferred (it tells ENOENT from EADDRNOTAVAIL, which share a SocketError), and the portable code is
 /// the fallback on systems whose numbers this table does not know.
 /// </summary>
-internal static class SocketErrorNames
+public static class SocketErrorNames
 {
     // Linux's numbers (asm-generic/errno-base.h, errno.h) and glibc's getaddrinfo codes (netdb.h).
     private static readonly Dictionary<int, string> LinuxErrno = new()
@@ -20,6 +20,7 @@ internal static class SocketErrorNames
         [111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH", [125] = "ECANCELED",
     };
 
+    /// <summary>The errno of <paramref name="ex"/>: its number and name (<c>(111, "ECONNREFUSED")</c>); getaddrinfo failures as <c>EAI_*</c> with glibc's negative numbers.</summary>
     public static (int Number, string Name) Describe(SocketException ex)
     {
         if (OperatingSystem.IsLinux() && LinuxErrno.TryGetValue(ex.NativeErrorCode, out var name)
@@ -31,6 +32,7 @@ internal static class SocketErrorNames
         return Describe(ex.SocketErrorCode);
     }
 
+    /// <summary>The Linux errno number and name for a portable <paramref name="error"/>; its own number and name where there is none.</summary>
     public static (int Number, string Name) Describe(SocketError error) => error switch
     {
         SocketError.ConnectionRefused => (111, "ECONNREFUSED"),
@@ -57,7 +59,7 @@ internal static class SocketErrorNames
         _ => ((int)error, error.ToString()),
     };
 
-    public static ConnectFailure Classify(string errorName) => errorName switch
+    internal static ConnectFailure Classify(string errorName) => errorName switch
     {
         "ECONNREFUSED" => ConnectFailure.Refused,
         "ETIMEDOUT" => ConnectFailure.TimedOut,

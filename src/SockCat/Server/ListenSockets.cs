@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using SockCat.Endpoints;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server;
 
@@ -143,22 +144,22 @@ internal static class ListenSockets
     /// <summary>What is at <paramref name="path"/> (the link itself, not its target), in words; null when nothing is.</summary>
     private static unsafe string? FileKind(string path)
     {
-        if (!Transport.LinuxSockets.IsSupported)
+        if (!LinuxSockets.IsSupported)
         {
             // No portable file-type query in .NET (where lstat's layout is not declared): a file is taken for a socket, and the probe decides.
             return Directory.Exists(path) ? "a directory" : File.Exists(path) ? SocketKind : null;
         }
 
-        var stat = stackalloc byte[Transport.LinuxSockets.StatSize];
-        if (Transport.LinuxSockets.Lstat(path, stat) != 0)
+        var stat = stackalloc byte[LinuxSockets.StatSize];
+        if (LinuxSockets.Lstat(path, stat) != 0)
         {
             // ENOENT, or a path we may not look at: bind says which.
             return null;
         }
 
-        return (*(uint*)(stat + Transport.LinuxSockets.StatModeOffset) & Transport.LinuxSockets.S_IFMT) switch
+        return (*(uint*)(stat + LinuxSockets.StatModeOffset) & LinuxSockets.S_IFMT) switch
         {
-            Transport.LinuxSockets.S_IFSOCK => SocketKind,
+            LinuxSockets.S_IFSOCK => SocketKind,
             0x8000 => "a regular file",
             0x4000 => "a directory",
             0xA000 => "a symbolic link",

@@ -1,4 +1,4 @@
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server;
 
@@ -7,7 +7,7 @@ namespace SockCat.Server;
 /// raises the soft limit to the hard limit at start, as nginx's worker_rlimit_nofile and redis do, since the soft
 /// default (often 1024) is the PHP seed's reader's "stuck at 256 clients" wall in another form.
 /// </summary>
-internal static unsafe class OpenFileLimit
+public static unsafe class OpenFileLimit
 {
     /// <summary>The soft limit now, or null where it cannot be read.</summary>
     public static long? Current

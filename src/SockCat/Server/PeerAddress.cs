@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using SockCat.Endpoints;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server;
 
@@ -38,13 +39,13 @@ internal readonly struct PeerAddress
     public static unsafe PeerAddress FromSockAddr(byte* address, int length)
     {
         var family = *(ushort*)address;
-        if (family == Transport.LinuxSockets.AF_INET && length >= 8)
+        if (family == LinuxSockets.AF_INET && length >= 8)
         {
             var port = BinaryPrimitives.ReverseEndianness(*(ushort*)(address + 2));
             return new PeerAddress(KindV4, 0, *(uint*)(address + 4), port);
         }
 
-        if (family == Transport.LinuxSockets.AF_INET6 && length >= 24)
+        if (family == LinuxSockets.AF_INET6 && length >= 24)
         {
             var port = BinaryPrimitives.ReverseEndianness(*(ushort*)(address + 2));
             var high = *(ulong*)(address + 8);

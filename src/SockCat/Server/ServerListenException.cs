@@ -24,7 +24,11 @@ public sealed class ServerListenException : IOException
     /// <summary>The operating system's error, when there was one.</summary>
     public SocketError? SocketError { get; }
 
-    internal static ServerListenException From(EndpointUrl url, SocketException e)
+    /// <summary>
+    /// The exception for a bind or listen on <paramref name="url"/> that failed with <paramref name="e"/>, its message
+    /// saying what the error means there and what to do (another port, another path, a port above 1023).
+    /// </summary>
+    public static ServerListenException From(EndpointUrl url, SocketException e)
     {
         var isUnix = url.Scheme == EndpointScheme.Unix;
         var message = e.SocketErrorCode switch

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SockCat.Endpoints;
+using SockCat.Internal.Interop;
 using SockCat.Server.Hosting;
 using SockCat.Server.Transport;
 

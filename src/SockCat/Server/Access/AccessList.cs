@@ -16,7 +16,7 @@ namespace SockCat.Server.Access;
 /// list is parsed and the peer's bytes are read into a stack buffer. Rules are scanned in order; lists of a few
 /// hundred entries cost well under a microsecond.
 /// </remarks>
-internal sealed class AccessList
+public sealed class AccessList
 {
     private const string Example = "e.g. 10.0.0.0/8 or ::1";
 

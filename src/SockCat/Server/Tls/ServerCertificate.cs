@@ -8,7 +8,7 @@ namespace SockCat.Server.Tls;
 /// private key, the chain to send with it, its fingerprint, and any warning about it for the log. Dispose it when
 /// the server stops.
 /// </summary>
-internal sealed class ServerCertificate : IDisposable
+public sealed class ServerCertificate : IDisposable
 {
     internal ServerCertificate(X509Certificate2 certificate, X509Certificate2Collection chain, bool isSelfSigned, IReadOnlyList<string> warnings)
     {
@@ -39,6 +39,12 @@ internal sealed class ServerCertificate : IDisposable
 
     /// <summary>One-line warnings to log at start (an expired certificate, one not valid yet); empty when there are none.</summary>
     public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>
+    /// The handshake options a <c>tls://</c> listener uses for this certificate, for <see cref="ServerOptions.TlsOptions"/>:
+    /// TLS 1.2 and 1.3, the chain sent with the leaf, no client certificate, no renegotiation.
+    /// </summary>
+    public SslServerAuthenticationOptions CreateServerOptions() => TlsServer.CreateOptions(this);
 
     /// <inheritdoc />
     public void Dispose()

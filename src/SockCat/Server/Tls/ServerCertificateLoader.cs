@@ -15,7 +15,7 @@ namespace SockCat.Server.Tls;
 /// user why verifying clients fail. Everything that makes the certificate unusable is a
 /// <see cref="ServerCertificateException"/> with a one-line message.
 /// </remarks>
-internal static class ServerCertificateLoader
+public static class ServerCertificateLoader
 {
     private const string CertificateLabel = "CERTIFICATE";
     private const string EncryptedKeyLabel = "ENCRYPTED PRIVATE KEY";

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Server.Transport;
 

@@ -3,7 +3,7 @@ using SockCat.Server.Access;
 namespace SockCat.Server.Udp;
 
 /// <summary>Settings of a <see cref="UdpEchoServer"/>.</summary>
-internal sealed record UdpEchoOptions
+public sealed record UdpEchoOptions
 {
     /// <summary>
     /// How many peers are remembered (for the log and for access decisions). Defaults to 10,000, about 1 MB; when

@@ -15,7 +15,7 @@ namespace SockCat.Server.Udp;
 /// and a reused <see cref="SocketAddress"/>: no allocation, lock, log call or thread hop per datagram. Only a new
 /// peer allocates (its address, once) and logs. Stopping closes the socket, which wakes the blocked receive.
 /// </remarks>
-internal sealed class UdpEchoServer : IAsyncDisposable
+public sealed class UdpEchoServer : IAsyncDisposable
 {
     /// <summary>The largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).</summary>
     public const int MaxDatagramSize = 65_507;

@@ -7,7 +7,7 @@ namespace SockCat.Bench;
 /// two, so a percentile is within 1/128 (0.8%) of the true value, from 1 ns up to about 18 minutes. Recording is an
 /// index computation and an increment: no allocation, no lock (each loop thread has its own; they are merged at the end).
 /// </summary>
-internal sealed class LatencyHistogram
+public sealed class LatencyHistogram
 {
     private const int SubBits = 7;
     private const int SubCount = 1 << SubBits;   // 128 steps per power of two

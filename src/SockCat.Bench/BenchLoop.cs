@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Bench;
 

@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace SockCat.Server.Transport;
+namespace SockCat.Internal.Interop;
 
 /// <summary>
 /// The Linux calls the epoll engine and the load generator make directly. System.Net.Sockets makes 3–4 syscalls
 /// per message where a C loop makes 2, and hops to the thread pool on every completion; measured on this machine
 /// kind that costs 30–45% of ping-pong throughput (DESIGN.md, "The engine owns its transport"). No maintained
-/// library exposes a synchronous epoll loop, so these are declared here, and only here.
+/// library exposes a synchronous epoll loop, so these are declared here, and only here: SockCat.Bench compiles this
+/// folder's shared files into itself rather than declaring its own (see its csproj).
 /// </summary>
 internal static unsafe partial class LinuxSockets
 {

@@ -4,7 +4,7 @@ using SockCat.Endpoints;
 namespace SockCat.Bench;
 
 /// <summary>The settings of one load-generator run; <see cref="Validate"/> says what is wrong in user terms.</summary>
-internal sealed record BenchOptions
+public sealed record BenchOptions
 {
     public required BenchMode Mode { get; init; }
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace SockCat.Bench;
 
 /// <summary>What one run measured; <see cref="WriteJson"/> is the `--json` form scripts read.</summary>
-internal sealed record BenchResult
+public sealed record BenchResult
 {
     public required BenchOptions Options { get; init; }
 

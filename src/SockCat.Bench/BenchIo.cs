@@ -1,7 +1,7 @@
 namespace SockCat.Bench;
 
 /// <summary>How the load generator moves the bytes of pingpong and stream runs (conns always uses epoll; stream by default).</summary>
-internal enum BenchIo
+public enum BenchIo
 {
     /// <summary>epoll with one recv and one send syscall per message: the fallback, and the design of the C client.</summary>
     Epoll,

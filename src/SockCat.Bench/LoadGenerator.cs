@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using SockCat.Endpoints;
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Bench;
 
 /// <summary>A snapshot of a running benchmark, handed to the progress callback once a second.</summary>
-internal readonly record struct BenchProgress(
+public readonly record struct BenchProgress(
     TimeSpan Elapsed, string Phase, int Connected, int Connections, double MessagesPerSecond, double MegabytesPerSecond, long Errors);
 
 /// <summary>
@@ -15,7 +15,7 @@ internal readonly record struct BenchProgress(
 /// measure and drain (or, for conns, connect, check, hold, check), and merges what they measured. tls:// (and
 /// <c>--io async</c>) runs on <see cref="TlsBenchDriver"/> instead, through the same phases.
 /// </summary>
-internal static class LoadGenerator
+public static class LoadGenerator
 {
     /// <exception cref="ArgumentException">The options are not valid (<see cref="BenchOptions.Validate"/>).</exception>
     /// <exception cref="SocketException">The target's host name does not resolve.</exception>

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Bench;
 

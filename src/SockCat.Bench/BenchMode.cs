@@ -1,7 +1,7 @@
 namespace SockCat.Bench;
 
 /// <summary>What a load-generator run measures.</summary>
-internal enum BenchMode
+public enum BenchMode
 {
     /// <summary>Each connection sends a message and waits for its echo (up to a window in flight): msgs/s and latency.</summary>
     PingPong,

@@ -1,7 +1,7 @@
 namespace SockCat.Bench;
 
 /// <summary>What went wrong during a run, by kind; each kind is a count, and the first of each is kept as text.</summary>
-internal sealed class BenchErrors
+public sealed class BenchErrors
 {
     /// <summary>Connects refused, reset, timed out, or out of local ports or file descriptors.</summary>
     public long Connect;

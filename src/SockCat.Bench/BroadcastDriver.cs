@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using SockCat.Endpoints;
-using SockCat.Server.Transport;
+using SockCat.Internal.Interop;
 
 namespace SockCat.Bench;
 

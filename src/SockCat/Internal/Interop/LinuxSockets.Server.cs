@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SockCat.Server.Transport;
+namespace SockCat.Internal.Interop;
 
 // Declarations only the server engine uses; kept in their own file so LinuxSockets.cs, shared with the load
 // generator, only ever gains lines there by agreement.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using SockCat.Server.Transport;
-using static SockCat.Server.Transport.LinuxSockets;
+using SockCat.Internal.Interop;
+using static SockCat.Internal.Interop.LinuxSockets;
 
 namespace SockCat.Bench;
 

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace SockCat.Server.Transport;
+namespace SockCat.Internal.Interop;
 
-// io_uring, for the load generator's traffic (Bench/UringRing.cs). Why: with epoll, `sockcat bench pingpong` made
+// io_uring, for the load generator's traffic (src/SockCat.Bench/UringRing.cs); compiled into SockCat.Bench only. Why: with epoll, `sockcat bench pingpong` made
 // exactly the syscalls the C client makes (one recv and one send per message, one epoll_wait per ~80 messages) and
 // still drove 0.95x of its load against the C server. perf put the rest of the gap in the kernel's tax on a
 // multi-threaded process, which every .NET process is: with a shared fd table each socket syscall takes an atomic file
