@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using SockCat.Server.Tls;
+using SockCat.Tls;
 
 namespace SockCat.IntegrationTests.Server.Tls;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using SockCat.Server.Tls;
+using SockCat.Tls;
 
 namespace SockCat.UnitTests.Server.Tls;
 
