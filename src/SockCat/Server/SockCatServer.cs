@@ -196,7 +196,7 @@ public sealed class SockCatServer : IAsyncDisposable
         {
             if (url.Scheme == EndpointScheme.Tls && Options.TlsOptions is null && Options.ServerCertificate is null)
             {
-                throw new ServerListenException(url, $"{url}: a tls:// listener needs a certificate; give one (--cert/--key)");
+                throw new ServerListenException(url, $"{url}: a tls:// listener needs a certificate; set ServerOptions.ServerCertificate or ServerOptions.TlsOptions");
             }
         }
 
