@@ -29,6 +29,7 @@ internal static class CertificateErrors
             (ServerCertificateProblem.NoKeyInCertificateFile, _) => "pass its key with --key, or put the key's PEM block in the same file",
             (ServerCertificateProblem.Encrypted, _) => $"decrypt it with: openssl pkey -in {e.Path} -out key.pem, and pass that with --key",
             (ServerCertificateProblem.KeyMismatch, _) => "pass the private key that belongs to this certificate with --key",
+            (ServerCertificateProblem.Unusable, _) => "pass an RSA or ECDSA certificate and its unencrypted key, both PEM",
             _ => null,
         };
 
