@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using SockCat.Client;
 using SockCat.Endpoints;
 using SockCat.Streams;
+using SockCat.Tls;
 
 namespace SockCat.Cli.Commands;
 

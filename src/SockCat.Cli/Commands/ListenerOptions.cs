@@ -71,7 +71,7 @@ internal sealed class ListenerOptions
         }
         catch (ServerCertificateException e)
         {
-            throw new CliException(e.Message, ExitCodes.ListenFailed, e);
+            throw new CliException(CertificateErrors.Describe(e), ExitCodes.ListenFailed, e);
         }
 
         await error.WriteLineAsync(Announce(certificate)).ConfigureAwait(false);

@@ -396,7 +396,7 @@ internal sealed class ServeOptions
         }
         catch (ServerCertificateException e)
         {
-            return new CertificateResult(null, e.Message, "");
+            return new CertificateResult(null, CertificateErrors.Describe(e), "");
         }
 
         return new CertificateResult(certificate, null, ListenerOptions.Announce(certificate));

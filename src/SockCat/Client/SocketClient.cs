@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using SockCat.Endpoints;
+using SockCat.Tls;
 
 namespace SockCat.Client;
 
@@ -81,7 +82,7 @@ public static class SocketClient
 
         if (options.CertificateFingerprint is { } fingerprint)
         {
-            CertificateFingerprint.Parse(fingerprint);
+            CertificateFingerprint.Parse(fingerprint, nameof(options));
         }
 
         if (options.AddressFamily is not (AddressFamily.Unspecified or AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
@@ -270,7 +271,7 @@ public static class SocketClient
         var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
         attempt.Stage = Stage.Handshake;
         var where = $"{Bracket(url.Host)}:{url.Port}";
-        var expected = options.CertificateFingerprint is { } text ? CertificateFingerprint.Parse(text) : null;
+        var expected = options.CertificateFingerprint is { } text ? CertificateFingerprint.Parse(text, nameof(options)) : null;
         ConnectException? rejection = null;
 
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);

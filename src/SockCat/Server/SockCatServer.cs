@@ -212,7 +212,7 @@ public sealed class SockCatServer : IAsyncDisposable
 
             if (url.IsSecure && Options.TlsOptions is null && Options.ServerCertificate is null)
             {
-                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// listener needs a certificate; give one (--cert/--key)");
+                throw new ServerListenException(url, $"{url}: a {EndpointUrl.SchemeName(url.Scheme)}:// listener needs a certificate; set ServerOptions.ServerCertificate or ServerOptions.TlsOptions");
             }
         }
 

@@ -96,7 +96,7 @@ public sealed class ServerLimitsTests
         Assert.True(await ended);
         // The client can see its end before the server's side has finished closing and logged it.
         await server.Logs.WaitForLineAsync("A client disconnected. Now there are total 1 clients.");
-        Assert.Contains(server.Logs.Messages, l => l.EndsWith("idle for 2 s (--idle-timeout)", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Messages, l => l.EndsWith("idle for 2 s (idle timeout)", StringComparison.Ordinal));
         Assert.Equal(1, server.Server.Connections.Count);
     }
 

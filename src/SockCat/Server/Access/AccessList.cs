@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -12,35 +11,33 @@ namespace SockCat.Server.Access;
 /// listener sees IPv4 clients) is matched as the IPv4 address it carries.
 /// </summary>
 /// <remarks>
-/// <see cref="IsAllowed"/> runs once per accepted connection, so it does not allocate: masks are computed when the
-/// list is parsed and the peer's bytes are read into a stack buffer. Rules are scanned in order; lists of a few
-/// hundred entries cost well under a microsecond.
+/// Rules are <see cref="IPNetwork"/> values, one array per address family, scanned in order by
+/// <see cref="IsAllowed"/>, which runs once per accepted connection and does not allocate: a rule for IPv4 is also
+/// kept as its IPv4-mapped IPv6 twin (<c>::ffff:10.0.0.0/104</c> for <c>10.0.0.0/8</c>), so a mapped peer is matched
+/// without converting it. Measured against the hand-written integer masks it replaced (bench/micro.sh --filter
+/// '*AccessList*', ten rules): 30-45 ns against 7-13 ns, no allocation, next to an accept that costs microseconds.
 /// </remarks>
 public sealed class AccessList
 {
     private const string Example = "e.g. 10.0.0.0/8 or ::1";
 
-    private readonly V4Rule[] _allow4;
-    private readonly V6Rule[] _allow6;
-    private readonly V4Rule[] _deny4;
-    private readonly V6Rule[] _deny6;
+    private readonly Rules _allow;
+    private readonly Rules _deny;
 
-    private AccessList(List<V4Rule> allow4, List<V6Rule> allow6, List<V4Rule> deny4, List<V6Rule> deny6)
+    private AccessList(Rules allow, Rules deny)
     {
-        _allow4 = [.. allow4];
-        _allow6 = [.. allow6];
-        _deny4 = [.. deny4];
-        _deny6 = [.. deny6];
+        _allow = allow;
+        _deny = deny;
     }
 
     /// <summary>A list with no rules: every peer is allowed.</summary>
-    public static AccessList AllowAll { get; } = new([], [], [], []);
+    public static AccessList AllowAll { get; } = new(Rules.None, Rules.None);
 
     /// <summary>True when there is at least one allow or deny rule (the engine can skip the check otherwise).</summary>
-    public bool HasRules => _allow4.Length + _allow6.Length + _deny4.Length + _deny6.Length > 0;
+    public bool HasRules => _allow.Count + _deny.Count > 0;
 
     /// <summary>True when there are allow rules, so a peer that matches none of them is refused.</summary>
-    public bool HasAllowRules => _allow4.Length + _allow6.Length > 0;
+    public bool HasAllowRules => _allow.Count > 0;
 
     /// <summary>
     /// Parses the values of <c>--allow</c> and <c>--deny</c>. Each value is one entry or several separated by commas
@@ -50,62 +47,48 @@ public sealed class AccessList
     /// <exception cref="AccessListFormatException">An entry is not valid; the message names it and shows an example.</exception>
     public static AccessList Parse(IEnumerable<string>? allow, IEnumerable<string>? deny)
     {
-        List<V4Rule> allow4 = [], deny4 = [];
-        List<V6Rule> allow6 = [], deny6 = [];
-        AddAll(allow, allow4, allow6);
-        AddAll(deny, deny4, deny6);
-        return allow4.Count + allow6.Count + deny4.Count + deny6.Count == 0 ? AllowAll : new(allow4, allow6, deny4, deny6);
+        var allowed = Rules.Parse(allow);
+        var denied = Rules.Parse(deny);
+        return allowed.Count + denied.Count == 0 ? AllowAll : new(allowed, denied);
     }
 
     /// <summary>Whether a peer at <paramref name="address"/> may connect. Does not allocate.</summary>
-    public bool IsAllowed(IPAddress address)
+    public bool IsAllowed(IPAddress address) => !_deny.Match(address) && (!HasAllowRules || _allow.Match(address));
+
+    /// <summary>One side's rules (allow or deny), by the family of peer they can match.</summary>
+    private sealed class Rules(IPNetwork[] v4, IPNetwork[] v6, IPNetwork[] v4Mapped)
     {
-        Span<byte> bytes = stackalloc byte[16];
-        if (!address.TryWriteBytes(bytes, out var length))
+        public static Rules None { get; } = new([], [], []);
+
+        public int Count => v4.Length + v6.Length;
+
+        public static Rules Parse(IEnumerable<string>? values)
         {
+            List<IPNetwork> v4 = [], v6 = [];
+            AddAll(values, v4, v6);
+            return new([.. v4], [.. v6], [.. v4.Select(MapToIPv6)]);
+        }
+
+        public bool Match(IPAddress address)
+        {
+            // An IPv4-mapped peer is an IPv4 client on a dual-stack listener: only IPv4 rules (as their mapped twins) apply.
+            var rules = address.AddressFamily == AddressFamily.InterNetwork ? v4 : address.IsIPv4MappedToIPv6 ? v4Mapped : v6;
+            foreach (var rule in rules)
+            {
+                if (rule.Contains(address))
+                {
+                    return true;
+                }
+            }
+
             return false;
         }
 
-        if (length == 4 || IsV4Mapped(bytes))
-        {
-            var value = BinaryPrimitives.ReadUInt32BigEndian(length == 4 ? bytes : bytes[12..]);
-            return !Matches(_deny4, value) && (!HasAllowRules || Matches(_allow4, value));
-        }
-
-        var value6 = BinaryPrimitives.ReadUInt128BigEndian(bytes);
-        return !Matches(_deny6, value6) && (!HasAllowRules || Matches(_allow6, value6));
+        private static IPNetwork MapToIPv6(IPNetwork network) =>
+            new(network.BaseAddress.MapToIPv6(), network.PrefixLength + 96);
     }
 
-    private static bool Matches(V4Rule[] rules, uint value)
-    {
-        foreach (var rule in rules)
-        {
-            if ((value & rule.Mask) == rule.Network)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool Matches(V6Rule[] rules, UInt128 value)
-    {
-        foreach (var rule in rules)
-        {
-            if ((value & rule.Mask) == rule.Network)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsV4Mapped(ReadOnlySpan<byte> bytes16) =>
-        bytes16[..10].IndexOfAnyExcept((byte)0) < 0 && bytes16[10] == 0xff && bytes16[11] == 0xff;
-
-    private static void AddAll(IEnumerable<string>? values, List<V4Rule> rules4, List<V6Rule> rules6)
+    private static void AddAll(IEnumerable<string>? values, List<IPNetwork> rules4, List<IPNetwork> rules6)
     {
         if (values is null)
         {
@@ -127,7 +110,7 @@ public sealed class AccessList
         }
     }
 
-    private static void AddEntry(string entry, List<V4Rule> rules4, List<V6Rule> rules6)
+    private static void AddEntry(string entry, List<IPNetwork> rules4, List<IPNetwork> rules6)
     {
         var slash = entry.IndexOf('/');
         var addressText = slash < 0 ? entry : entry[..slash];
@@ -155,26 +138,27 @@ public sealed class AccessList
             }
         }
 
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && IsV4Mapped(bytes) && prefix >= 96)
+        if (address.IsIPv4MappedToIPv6 && prefix >= 96)
         {
             // ::ffff:10.0.0.0/104 names IPv4 peers; keeping it as an IPv4 rule lets it match plain IPv4 peers too.
-            AddV4(BinaryPrimitives.ReadUInt32BigEndian(bytes[12..]), prefix - 96, rules4);
-        }
-        else if (length == 4)
-        {
-            AddV4(BinaryPrimitives.ReadUInt32BigEndian(bytes), prefix, rules4);
+            rules4.Add(Network(bytes[12..16], prefix - 96));
         }
         else
         {
-            var mask = prefix == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - prefix);
-            rules6.Add(new V6Rule(BinaryPrimitives.ReadUInt128BigEndian(bytes) & mask, mask));
+            (length == 4 ? rules4 : rules6).Add(Network(bytes[..length], prefix));
         }
     }
 
-    private static void AddV4(uint value, int prefix, List<V4Rule> rules4)
+    // IPNetwork refuses a base address with bits set past the prefix; clear them, as iptables does. Building the base
+    // from bytes also drops an IPv6 scope (fe80::1%2), which a rule has no use for.
+    private static IPNetwork Network(Span<byte> bytes, int prefix)
     {
-        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
-        rules4.Add(new V4Rule(value & mask, mask));
+        for (var bit = prefix; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+
+        return new IPNetwork(new IPAddress(bytes), prefix);
     }
 
     // IPAddress.TryParse takes "10" as 0.0.0.10 and "10.1" as 10.0.0.1 (inet_aton forms); in an access rule these
@@ -184,8 +168,4 @@ public sealed class AccessList
 
     private static AccessListFormatException Fail(string entry, string why) =>
         new(entry, $"'{entry}' is not a valid address or CIDR range: {why}; {Example}");
-
-    private readonly record struct V4Rule(uint Network, uint Mask);
-
-    private readonly record struct V6Rule(UInt128 Network, UInt128 Mask);
 }

@@ -223,7 +223,7 @@ internal sealed class KestrelTransport
         {
             if (connection is KestrelConnection k && now - k.LastActivity >= idleMs)
             {
-                k.Terminate($"idle for {idle.TotalSeconds:0.###} s (--idle-timeout)");
+                k.Terminate($"idle for {idle.TotalSeconds:0.###} s (idle timeout)");
             }
         }
     }

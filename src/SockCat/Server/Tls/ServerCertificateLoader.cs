@@ -35,7 +35,8 @@ public static class ServerCertificateLoader
         {
             if (keyPath is not null)
             {
-                throw new ServerCertificateException($"--key {keyPath} was given without --cert; pass the certificate with --cert, or leave both out for a self-signed one");
+                throw new ServerCertificateException(ServerCertificateProblem.KeyWithoutCertificate, ServerCertificateInput.Key, keyPath,
+                    $"key file {keyPath} was given without a certificate", "give the certificate too, or neither for a self-signed one");
             }
 
             return CreateSelfSigned();
@@ -77,30 +78,38 @@ public static class ServerCertificateLoader
     /// <exception cref="ServerCertificateException">A file is missing, unreadable, not PEM, or the key does not fit.</exception>
     public static ServerCertificate LoadPem(string certificatePath, string? keyPath, DateTimeOffset now)
     {
-        var certificateText = ReadFile(certificatePath, "certificate", "--cert", "leave --cert out for a self-signed one");
+        var certificateText = ReadFile(certificatePath, ServerCertificateInput.Certificate);
         var certificateBlocks = FindBlocks(certificateText);
         if (!certificateBlocks.Any(b => b.Label == CertificateLabel))
         {
-            throw new ServerCertificateException(certificateBlocks.Count == 0
-                ? $"certificate file {certificatePath} is not PEM (no '-----BEGIN CERTIFICATE-----' line); pass a PEM certificate with --cert (convert DER with: openssl x509 -inform der -in {certificatePath} -out cert.pem)"
-                : $"certificate file {certificatePath} holds no certificate, only {Describe(certificateBlocks)}; pass the certificate with --cert and its key with --key");
+            throw certificateBlocks.Count == 0
+                ? new ServerCertificateException(ServerCertificateProblem.NotPem, ServerCertificateInput.Certificate, certificatePath,
+                    $"certificate file {certificatePath} is not PEM (no '-----BEGIN CERTIFICATE-----' line)",
+                    $"give a PEM certificate (convert DER with: openssl x509 -inform der -in {certificatePath} -out cert.pem)")
+                : new ServerCertificateException(ServerCertificateProblem.Missing, ServerCertificateInput.Certificate, certificatePath,
+                    $"certificate file {certificatePath} holds no certificate, only {Describe(certificateBlocks)}", "give the certificate file and its key file");
         }
 
         var keyFile = keyPath ?? certificatePath;
-        var keyText = keyPath is null ? certificateText : ReadFile(keyPath, "key", "--key", "leave --key out when the certificate file holds the key");
+        var keyText = keyPath is null ? certificateText : ReadFile(keyPath, ServerCertificateInput.Key);
         var keyBlocks = keyPath is null ? certificateBlocks : FindBlocks(keyText);
         if (!keyBlocks.Any(b => KeyLabels.Contains(b.Label)))
         {
             if (keyBlocks.Any(b => b.Label == EncryptedKeyLabel))
             {
-                throw new ServerCertificateException($"key file {keyFile} is encrypted with a passphrase; decrypt it with: openssl pkey -in {keyFile} -out key.pem, and pass that with --key");
+                throw new ServerCertificateException(ServerCertificateProblem.Encrypted, ServerCertificateInput.Key, keyFile,
+                    $"key file {keyFile} is encrypted with a passphrase", $"decrypt it with: openssl pkey -in {keyFile} -out key.pem, and give that as the key");
             }
 
-            throw new ServerCertificateException(keyPath is null
-                ? $"certificate file {certificatePath} has no private key; pass its key with --key, or put the key's PEM block in the same file"
+            throw keyPath is null
+                ? new ServerCertificateException(ServerCertificateProblem.NoKeyInCertificateFile, ServerCertificateInput.Key, certificatePath,
+                    $"certificate file {certificatePath} has no private key", "give its key file too, or put the key's PEM block in the same file")
                 : keyBlocks.Count == 0
-                    ? $"key file {keyPath} is not PEM (no '-----BEGIN PRIVATE KEY-----' line); pass the certificate's PEM private key with --key (convert DER with: openssl pkey -inform der -in {keyPath} -out key.pem)"
-                    : $"key file {keyPath} holds no private key, only {Describe(keyBlocks)}; pass the certificate's PEM private key with --key");
+                    ? new ServerCertificateException(ServerCertificateProblem.NotPem, ServerCertificateInput.Key, keyPath,
+                        $"key file {keyPath} is not PEM (no '-----BEGIN PRIVATE KEY-----' line)",
+                        $"give the certificate's PEM private key (convert DER with: openssl pkey -inform der -in {keyPath} -out key.pem)")
+                    : new ServerCertificateException(ServerCertificateProblem.Missing, ServerCertificateInput.Key, keyPath,
+                        $"key file {keyPath} holds no private key, only {Describe(keyBlocks)}", "give the certificate's PEM private key");
         }
 
         X509Certificate2 loaded;
@@ -110,11 +119,13 @@ public static class ServerCertificateLoader
         }
         catch (ArgumentException ex)
         {
-            throw new ServerCertificateException($"key file {keyFile} does not match certificate {certificatePath}; pass the private key that belongs to this certificate with --key", ex);
+            throw new ServerCertificateException(ServerCertificateProblem.KeyMismatch, ServerCertificateInput.Key, keyFile,
+                $"key file {keyFile} does not match certificate {certificatePath}", "give the private key that belongs to this certificate", ex);
         }
         catch (CryptographicException ex)
         {
-            throw new ServerCertificateException($"cannot use certificate {certificatePath} with key {keyFile}: {OneLine(ex.Message)}; pass an RSA or ECDSA certificate and its unencrypted key, both PEM", ex);
+            throw new ServerCertificateException(ServerCertificateProblem.Unusable, ServerCertificateInput.Certificate, certificatePath,
+                $"cannot use certificate {certificatePath} with key {keyFile}: {OneLine(ex.Message)}", "give an RSA or ECDSA certificate and its unencrypted key, both PEM", ex);
         }
 
         X509Certificate2 certificate;
@@ -134,7 +145,7 @@ public static class ServerCertificateLoader
         var notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
         if (notAfter < now)
         {
-            warnings.Add($"certificate {certificatePath} expired on {Format(notAfter)}; clients that verify certificates will refuse it: renew it, or leave --cert out for a self-signed one");
+            warnings.Add($"certificate {certificatePath} expired on {Format(notAfter)}; clients that verify certificates will refuse it: renew it, or serve a self-signed one instead");
         }
         else if (notBefore > now)
         {
@@ -149,11 +160,12 @@ public static class ServerCertificateLoader
     private static X509Certificate2 Reimport(X509Certificate2 certificate) =>
         X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
 
-    private static string ReadFile(string path, string what, string option, string alternative)
+    private static string ReadFile(string path, ServerCertificateInput input)
     {
+        var what = input == ServerCertificateInput.Certificate ? "certificate" : "key";
         if (Directory.Exists(path))
         {
-            throw new ServerCertificateException($"{what} path {path} is a directory; pass {option} with a PEM {what} file, or {alternative}");
+            throw new ServerCertificateException(ServerCertificateProblem.IsDirectory, input, path, $"{what} path {path} is a directory", $"give a PEM {what} file");
         }
 
         try
@@ -162,15 +174,15 @@ public static class ServerCertificateLoader
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ServerCertificateException($"{what} file {path} not found; pass {option} with a PEM {what}, or {alternative}", ex);
+            throw new ServerCertificateException(ServerCertificateProblem.NotFound, input, path, $"{what} file {path} not found", $"give a PEM {what} file that exists", ex);
         }
         catch (UnauthorizedAccessException ex)
         {
-            throw new ServerCertificateException($"cannot read {what} file {path}: permission denied; make it readable by this user, or pass another with {option}", ex);
+            throw new ServerCertificateException(ServerCertificateProblem.PermissionDenied, input, path, $"cannot read {what} file {path}: permission denied", "make it readable by this user, or give another", ex);
         }
         catch (IOException ex)
         {
-            throw new ServerCertificateException($"cannot read {what} file {path}: {OneLine(ex.Message)}; pass a PEM {what} file with {option}", ex);
+            throw new ServerCertificateException(ServerCertificateProblem.Unreadable, input, path, $"cannot read {what} file {path}: {OneLine(ex.Message)}", $"give a PEM {what} file", ex);
         }
     }
 

@@ -488,7 +488,7 @@ internal sealed unsafe class EpollLoop
             var connection = byFd[fd];
             if (connection is not null && Now - connection.LastActivity >= _idleMs)
             {
-                connection.CloseFromLoop($"idle for {FormatSeconds(_idleMs)} s (--idle-timeout)");
+                connection.CloseFromLoop($"idle for {FormatSeconds(_idleMs)} s (idle timeout)");
             }
         }
     }

@@ -15,7 +15,7 @@ internal static partial class UdpLog
     [LoggerMessage(EventId = 802, Level = LogLevel.Warning, Message = "Datagram peer table is full ({MaxPeers} peers); the least recently seen are forgotten to make room.")]
     public static partial void PeerTableFull(ILogger logger, int maxPeers);
 
-    [LoggerMessage(EventId = 803, Level = LogLevel.Information, Message = "Datagram peer {Peer} refused by --allow/--deny; its datagrams are dropped.")]
+    [LoggerMessage(EventId = 803, Level = LogLevel.Information, Message = "Datagram peer {Peer} refused by the allow/deny rules; its datagrams are dropped.")]
     public static partial void PeerDenied(ILogger logger, IPEndPoint peer);
 
     [LoggerMessage(EventId = 804, Level = LogLevel.Debug, Message = "Could not echo a datagram to {Peer}: {Error}")]

@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using SockCat.Server.Tls;
+using SockCat.Tls;
 
 namespace SockCat.IntegrationTests.Server.Tls;
 

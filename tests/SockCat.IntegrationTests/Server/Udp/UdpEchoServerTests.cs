@@ -225,7 +225,7 @@ public class UdpEchoServerTests
         Assert.Equal("yes"u8.ToArray(), reply.Buffer);
         Assert.Equal(0, refused.Available);
         await WaitUntilAsync(() => server.DatagramsEchoed == 1, cts.Token);
-        Assert.Contains($"Datagram peer 127.0.0.1:{((IPEndPoint)refused.Client.LocalEndPoint!).Port} refused by --allow/--deny; its datagrams are dropped.", logger.Messages);
+        Assert.Contains($"Datagram peer 127.0.0.1:{((IPEndPoint)refused.Client.LocalEndPoint!).Port} refused by the allow/deny rules; its datagrams are dropped.", logger.Messages);
     }
 
     [Fact]

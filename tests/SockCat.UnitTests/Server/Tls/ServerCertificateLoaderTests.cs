@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using SockCat.Server.Tls;
+using SockCat.Tls;
 
 namespace SockCat.UnitTests.Server.Tls;
 
@@ -101,7 +102,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(path, null));
 
-        Assert.Equal($"certificate file {path} not found; pass --cert with a PEM certificate, or leave --cert out for a self-signed one", ex.Message);
+        Assert.Equal($"certificate file {path} not found; give a PEM certificate file that exists", ex.Message);
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
     {
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(_dir.FullName, null));
 
-        Assert.Equal($"certificate path {_dir.FullName} is a directory; pass --cert with a PEM certificate file, or leave --cert out for a self-signed one", ex.Message);
+        Assert.Equal($"certificate path {_dir.FullName} is a directory; give a PEM certificate file", ex.Message);
     }
 
     [Fact]
@@ -122,7 +123,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certPath, keyPath));
 
-        Assert.Equal($"key file {keyPath} not found; pass --key with a PEM key, or leave --key out when the certificate file holds the key", ex.Message);
+        Assert.Equal($"key file {keyPath} not found; give a PEM key file that exists", ex.Message);
     }
 
     [Fact]
@@ -130,7 +131,8 @@ public sealed class ServerCertificateLoaderTests : IDisposable
     {
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(null, "/tmp/key.pem"));
 
-        Assert.Contains("--key /tmp/key.pem was given without --cert", ex.Message);
+        Assert.Equal("key file /tmp/key.pem was given without a certificate; give the certificate too, or neither for a self-signed one", ex.Message);
+        Assert.Equal((ServerCertificateProblem.KeyWithoutCertificate, ServerCertificateInput.Key, "/tmp/key.pem"), (ex.Problem, ex.Input, ex.Path));
     }
 
     [Theory]
@@ -145,7 +147,8 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         Assert.StartsWith($"certificate file {path} ", ex.Message);
         Assert.Contains(problem, ex.Message);
-        Assert.Contains("; pass ", ex.Message);
+        Assert.Contains("; give ", ex.Message);
+        Assert.Equal(ServerCertificateInput.Certificate, ex.Input);
     }
 
     [Fact]
@@ -158,7 +161,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certPath, keyPath));
 
-        Assert.StartsWith($"key file {keyPath} is not PEM (no '-----BEGIN PRIVATE KEY-----' line); pass the certificate's PEM private key with --key", ex.Message);
+        Assert.StartsWith($"key file {keyPath} is not PEM (no '-----BEGIN PRIVATE KEY-----' line); give the certificate's PEM private key", ex.Message);
     }
 
     [Fact]
@@ -170,7 +173,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certPath, null));
 
-        Assert.Equal($"certificate file {certPath} has no private key; pass its key with --key, or put the key's PEM block in the same file", ex.Message);
+        Assert.Equal($"certificate file {certPath} has no private key; give its key file too, or put the key's PEM block in the same file", ex.Message);
     }
 
     [Fact]
@@ -183,7 +186,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certPath, keyPath));
 
-        Assert.Equal($"key file {keyPath} is encrypted with a passphrase; decrypt it with: openssl pkey -in {keyPath} -out key.pem, and pass that with --key", ex.Message);
+        Assert.Equal($"key file {keyPath} is encrypted with a passphrase; decrypt it with: openssl pkey -in {keyPath} -out key.pem, and give that as the key", ex.Message);
     }
 
     [Fact]
@@ -197,7 +200,20 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certPath, keyPath));
 
-        Assert.Equal($"key file {keyPath} does not match certificate {certPath}; pass the private key that belongs to this certificate with --key", ex.Message);
+        Assert.Equal($"key file {keyPath} does not match certificate {certPath}; give the private key that belongs to this certificate", ex.Message);
+    }
+
+    [Fact]
+    public void Load_AnyFailure_NamesNoCommandLineOption()
+    {
+        var missing = Path.Combine(_dir.FullName, "missing.pem");
+        var notPem = Write("bad.pem", "hello\n");
+        foreach (var (certificate, key) in new (string?, string?)[] { (null, missing), (missing, null), (_dir.FullName, null), (notPem, null), (notPem, notPem) })
+        {
+            var ex = Assert.Throws<ServerCertificateException>(() => ServerCertificateLoader.Load(certificate, key));
+            Assert.DoesNotMatch("(?<!-)--[a-z]", ex.Message);
+            Assert.StartsWith(ex.What + "; ", ex.Message);
+        }
     }
 
     [Fact]
@@ -212,7 +228,7 @@ public sealed class ServerCertificateLoaderTests : IDisposable
 
         Assert.True(certificate.Certificate.HasPrivateKey);
         var warning = Assert.Single(certificate.Warnings);
-        Assert.Equal($"certificate {certPath} expired on 2024-03-01 12:00 UTC; clients that verify certificates will refuse it: renew it, or leave --cert out for a self-signed one", warning);
+        Assert.Equal($"certificate {certPath} expired on 2024-03-01 12:00 UTC; clients that verify certificates will refuse it: renew it, or serve a self-signed one instead", warning);
     }
 
     [Fact]

@@ -1,10 +1,14 @@
 using System.Security.Cryptography;
 using SockCat.Server.Tls;
+using SockCat.Tls;
 
-namespace SockCat.UnitTests.Server.Tls;
+namespace SockCat.UnitTests.Tls;
 
-public class CertificateFingerprintTests
+/// <summary>The one fingerprint parser both sides use: what the server prints, the client must take back.</summary>
+public sealed class CertificateFingerprintTests
 {
+    private const string Hex = "3A1F00FF112233445566778899AABBCCDDEEFF00112233445566778899AABBCC";
+
     [Fact]
     public void Sha256_Certificate_IsColonSeparatedUpperHexOfDerHash()
     {
@@ -53,15 +57,44 @@ public class CertificateFingerprintTests
     }
 
     [Theory]
+    [InlineData(Hex)]
+    [InlineData("3a1f00ff112233445566778899aabbccddeeff00112233445566778899aabbcc")]
+    [InlineData("3A:1F:00:FF:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC")]
+    [InlineData("3a 1f 00 ff 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00 11 22 33 44 55 66 77 88 99 aa bb cc")]
+    [InlineData("3A-1F-00-FF-11-22-33-44-55-66-77-88-99-AA-BB-CC-DD-EE-FF-00-11-22-33-44-55-66-77-88-99-AA-BB-CC")]
+    [InlineData("\t3A1F00FF112233445566778899AABBCCDDEEFF00112233445566778899AABBCC\r\n")]
+    public void TryParse_SixtyFourHexDigitsWithAnySeparator_GivesTheHash(string text)
+    {
+        Assert.True(CertificateFingerprint.TryParse(text, out var hash));
+        Assert.Equal(Convert.FromHexString(Hex), hash);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("AB:CD")]
     [InlineData("zz00000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("000000000000000000000000000000000000000000000000000000000000000000")]
     [InlineData("sha1:00:00")]
-    public void TryParse_NotAFingerprint_IsFalse(string? text)
+    [InlineData(Hex + "00")]
+    [InlineData("3A1F00FF1122334455667788_9AABBCCDDEEFF00112233445566778899AABBCC")]
+    public void TryParse_NotAFingerprint_IsFalseWithAnEmptyHash(string? text)
     {
-        Assert.False(CertificateFingerprint.TryParse(text, out _));
+        Assert.False(CertificateFingerprint.TryParse(text, out var hash));
+        Assert.Empty(hash);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("3A1F")]
+    [InlineData("ZZ1F00FF112233445566778899AABBCCDDEEFF00112233445566778899AABBCC")]
+    public void Parse_NotAFingerprint_ThrowsNamingTheFormAndTheParameter(string text)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CertificateFingerprint.Parse(text, "options"));
+
+        Assert.Contains("64 hex digits", ex.Message);
+        Assert.Equal("options", ex.ParamName);
+        Assert.DoesNotContain("--", ex.Message);
     }
 
     [Fact]
@@ -72,5 +105,18 @@ public class CertificateFingerprintTests
         Assert.Equal(
             "07:0F:17:1F:27:2F:37:3F:47:4F:57:5F:67:6F:77:7F:87:8F:97:9F:A7:AF:B7:BF:C7:CF:D7:DF:E7:EF:F7:FF",
             CertificateFingerprint.Format(hash));
+    }
+
+    [Fact]
+    public void Format_ShortOrEmptyHash_IsUpperCaseHexPairsJoinedByColons()
+    {
+        Assert.Equal("00:0A:FF", CertificateFingerprint.Format([0x00, 0x0a, 0xff]));
+        Assert.Equal("", CertificateFingerprint.Format([]));
+    }
+
+    [Fact]
+    public void Sha256_NullCertificate_Throws()
+    {
+        Assert.Throws<ArgumentNullException>(() => CertificateFingerprint.Sha256(null!));
     }
 }
