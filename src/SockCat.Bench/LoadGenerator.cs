@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using SockCat.Endpoints;
 using SockCat.Internal.Interop;
 
+using SockCat.Server;
+
 namespace SockCat.Bench;
 
 /// <summary>A snapshot of a running benchmark, handed to the progress callback once a second.</summary>
@@ -219,25 +221,7 @@ public static class LoadGenerator
     }
 
     /// <summary>Raises this process's open-file limit to its hard limit; returns the soft limit in force after.</summary>
-    public static unsafe ulong RaiseFileLimit()
-    {
-        LinuxSockets.RLimit limit;
-        if (LinuxSockets.GetRLimit(LinuxSockets.RLIMIT_NOFILE, &limit) != 0)
-        {
-            return 0;
-        }
-
-        if (limit.Current < limit.Max)
-        {
-            var raised = new LinuxSockets.RLimit { Current = limit.Max, Max = limit.Max };
-            if (LinuxSockets.SetRLimit(LinuxSockets.RLIMIT_NOFILE, &raised) == 0)
-            {
-                return limit.Max;
-            }
-        }
-
-        return limit.Current;
-    }
+    public static ulong RaiseFileLimit() => OpenFileLimit.RaiseToHardLimit() is { After: var after } ? (ulong)after : 0;
 
     // The coordinator's view of the loops: waits, sums, and the progress line.
     private sealed class Run
