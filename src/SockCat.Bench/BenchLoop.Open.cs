@@ -65,7 +65,7 @@ internal sealed unsafe partial class BenchLoop
         {
             var errno = LinuxSockets.LastError;
             var hint = errno is LinuxSockets.EMFILE or LinuxSockets.ENFILE ? "; raise the open-file limit (ulimit -n) or use fewer connections" : "";
-            ConnectFailed(ref c, $"socket() failed: {Marshal.GetPInvokeErrorMessage(errno)}{hint}");
+            ConnectFailed(ref c, $"socket() failed: {ErrnoText.Of(errno)}{hint}");
             return true;
         }
 
@@ -84,7 +84,7 @@ internal sealed unsafe partial class BenchLoop
             {
                 if (LinuxSockets.Bind(fd, s, source.Length) != 0)
                 {
-                    ConnectFailed(ref c, $"bind() to a source address failed: {Marshal.GetPInvokeErrorMessage(LinuxSockets.LastError)}");
+                    ConnectFailed(ref c, $"bind() to a source address failed: {ErrnoText.Of(LinuxSockets.LastError)}");
                     return true;
                 }
             }
@@ -125,7 +125,7 @@ internal sealed unsafe partial class BenchLoop
         }
 
         var tip = err == EADDRNOTAVAIL ? "; out of local ports: spread the connections with --sources N" : "";
-        ConnectFailed(ref c, $"connect() failed: {Marshal.GetPInvokeErrorMessage(err)}{tip}");
+        ConnectFailed(ref c, $"connect() failed: {ErrnoText.Of(err)}{tip}");
         return true;
     }
 
@@ -152,7 +152,7 @@ internal sealed unsafe partial class BenchLoop
 
         if (error != 0)
         {
-            ConnectFailed(ref c, $"connect() failed: {Marshal.GetPInvokeErrorMessage(error)}");
+            ConnectFailed(ref c, $"connect() failed: {ErrnoText.Of(error)}");
             return;
         }
 

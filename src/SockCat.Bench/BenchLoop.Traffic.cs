@@ -104,7 +104,7 @@ internal sealed unsafe partial class BenchLoop
                 return;
             }
 
-            Fail(ref c, $"send() failed after {c.SendPos} bytes: {Marshal.GetPInvokeErrorMessage(errno)}", verify: false);
+            Fail(ref c, $"send() failed after {c.SendPos} bytes: {ErrnoText.Of(errno)}", verify: false);
             return;
         }
 
@@ -139,7 +139,7 @@ internal sealed unsafe partial class BenchLoop
             return;
         }
 
-        Fail(ref c, $"recv() failed after {c.RecvPos} bytes: {Marshal.GetPInvokeErrorMessage(errno)}", verify: false);
+        Fail(ref c, $"recv() failed after {c.RecvPos} bytes: {ErrnoText.Of(errno)}", verify: false);
     }
 
     private void OnData(ref Conn c, int j, byte* data, int n)
