@@ -24,6 +24,7 @@ internal static class SockCatCommand
         root.Subcommands.Add(ListenCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ProbeCommand.Create());
         VerbHelp.Install(root);
         OptionValues.CheckAllNumbers(root);
         return root;

@@ -41,6 +41,11 @@ internal static class ConnectCommand
             HelpName = "addr[:port]",
         };
 
+        var probe = new Option<bool>("--probe", "-z")
+        {
+            Description = "Only tell whether the port is open, as nc -z (HOST PORTS takes 20-25,80; -v: a line per port); exit 0 if all are",
+        };
+
         var bridge = new BridgeOptions();
         var addresses = new AddressOptions();
 
@@ -79,10 +84,18 @@ internal static class ConnectCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
         command.Options.Add(source);
+        command.Options.Add(probe);
 
         bridge.AddTo(command);
 
-        command.SetAction((parseResult, cancellationToken) => RunAsync(new ConnectSettings(
+        command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(probe)
+            ? ProbeCommand.RunAsync(
+                ProbeSettingsOf(parseResult.GetValue(url) ?? "", parseResult.GetValue(addresses.Port), addresses.ReadFamily(parseResult),
+                    CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)), parseResult.GetValue(bridge.Verbose)),
+                parseResult.InvocationConfiguration.Output,
+                CommonOptions.ErrorWriter(parseResult),
+                cancellationToken)
+            : RunAsync(new ConnectSettings(
             addresses.ReadUrl(parseResult, parseResult.GetValue(url) ?? "", addresses.ReadFamily(parseResult), listen: false),
             addresses.ReadFamily(parseResult),
             parseResult.GetValue(source) is { } from ? ParseSource(from) : null,
@@ -94,6 +107,28 @@ internal static class ConnectCommand
             bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
             parseResult.GetValue(bridge.Verbose)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
+    }
+
+    /// <summary>
+    /// <c>connect -z</c>: nc's zero-I/O mode on the probe's engine. HOST PORTS takes ranges and lists as nc -z does; a
+    /// tcp:// or udp:// URL names one port. Silent unless -v, as nc is; a port is probed for at most -w seconds (2 by default, not connect's 30).
+    /// </summary>
+    private static ProbeSettings ProbeSettingsOf(string first, string? ports, AddressFamily family, TimeSpan? timeout, bool verbose)
+    {
+        var output = verbose ? ProbeOutput.Lines : ProbeOutput.Quiet;
+        var wait = timeout ?? TimeSpan.FromSeconds(2);
+        if (ports is not null)
+        {
+            return new ProbeSettings(first, ports, Udp: false, wait, Concurrency: 100, family, output);
+        }
+
+        var target = CommonOptions.ParseUrl(first);
+        if (target.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Udp))
+        {
+            throw new CliException($"-z probes tcp and udp ports, and {target} is neither; give HOST PORTS or a tcp:// or udp:// URL", ExitCodes.Usage);
+        }
+
+        return new ProbeSettings(target.Host, target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), target.Scheme == EndpointScheme.Udp, wait, Concurrency: 1, family, output);
     }
 
     /// <summary>nc -s takes an address; ADDR:PORT also chooses the port (nc -p). Only IP addresses: a name could mean several.</summary>
