@@ -41,6 +41,16 @@ internal static class ConnectCommand
             HelpName = "addr[:port]",
         };
 
+        var retry = new Option<string?>("--retry")
+        {
+            HelpName = "N|forever",
+            Description = "When the connection cannot be made (refused, timed out, unreachable), try N more times, or forever, saying each failure on stderr",
+        };
+        var interval = CommonOptions.Seconds(new Option<double?>("--interval")
+        {
+            HelpName = "seconds",
+            Description = "With --retry, wait this many seconds between attempts [default: 1]",
+        }, "1");
         var probe = new Option<bool>("--probe", "-z")
         {
             Description = "Only tell whether the port is open, as nc -z (HOST PORTS takes 20-25,80; -v: a line per port); exit 0 if all are",
@@ -84,6 +94,8 @@ internal static class ConnectCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
         command.Options.Add(source);
+        command.Options.Add(retry);
+        command.Options.Add(interval);
         command.Options.Add(probe);
 
         bridge.AddTo(command);
@@ -105,7 +117,9 @@ internal static class ConnectCommand
             parseResult.GetValue(insecure),
             parseResult.GetValue(fingerprint),
             bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
-            parseResult.GetValue(bridge.Verbose)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
+            parseResult.GetValue(bridge.Verbose),
+            ParseRetries(parseResult.GetValue(retry)),
+            CommonOptions.ToTimeSpan(parseResult.GetValue(interval))), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
 
@@ -130,6 +144,15 @@ internal static class ConnectCommand
 
         return new ProbeSettings(target.Host, target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), target.Scheme == EndpointScheme.Udp, wait, Concurrency: 1, family, output);
     }
+
+    /// <summary>--retry N or forever (socat's retry= and forever).</summary>
+    private static int ParseRetries(string? text) => text switch
+    {
+        null => 0,
+        "forever" => int.MaxValue,
+        _ when int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+        _ => throw new CliException($"--retry: '{text}' is not a number of attempts; give a whole number or forever, e.g. --retry 5", ExitCodes.Usage),
+    };
 
     /// <summary>nc -s takes an address; ADDR:PORT also chooses the port (nc -p). Only IP addresses: a name could mean several.</summary>
     private static IPEndPoint ParseSource(string text)
@@ -196,6 +219,11 @@ internal static class ConnectCommand
             }
         }
 
+        if (settings.Interval is not null && settings.Retries == 0)
+        {
+            throw new CliException("--interval is the wait between --retry attempts, and there is no --retry; add --retry N (or forever)", ExitCodes.Usage);
+        }
+
         var options = new ConnectOptions
         {
             AddressFamily = settings.Family,
@@ -203,6 +231,10 @@ internal static class ConnectCommand
             Timeout = settings.Timeout,
             AllowUntrustedCertificate = settings.Insecure,
             CertificateFingerprint = settings.Fingerprint,
+            Retries = settings.Retries,
+            RetryInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
+            OnRetry = (failure, attempt, wait) => error.WriteLine(
+                $"sockcat: {failure.Message}; trying again in {CommonOptions.Seconds(wait)} (attempt {attempt + 1}{(settings.Retries == int.MaxValue ? "" : $" of {settings.Retries + 1}")})"),
         };
 
         var console = ConsoleStreams.Current;
@@ -250,5 +282,7 @@ internal static class ConnectCommand
         bool Insecure,
         string? Fingerprint,
         StreamBridgeOptions Bridge,
-        bool Verbose);
+        bool Verbose,
+        int Retries,
+        TimeSpan? Interval);
 }
