@@ -51,6 +51,10 @@ internal static class ConnectCommand
             HelpName = "seconds",
             Description = "With --retry, wait this many seconds between attempts [default: 1]",
         }, "1");
+        var reconnect = new Option<bool>("--reconnect")
+        {
+            Description = "When the server closes or drops the connection while stdin goes on, connect again (every --interval seconds until it answers) and carry on with the rest of stdin",
+        };
         var probe = new Option<bool>("--probe", "-z")
         {
             Description = "Only tell whether the port is open, as nc -z (HOST PORTS takes 20-25,80; -v: a line per port); exit 0 if all are",
@@ -96,6 +100,7 @@ internal static class ConnectCommand
         command.Options.Add(source);
         command.Options.Add(retry);
         command.Options.Add(interval);
+        command.Options.Add(reconnect);
         command.Options.Add(probe);
 
         bridge.AddTo(command);
@@ -119,7 +124,8 @@ internal static class ConnectCommand
             bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
             parseResult.GetValue(bridge.Verbose),
             ParseRetries(parseResult.GetValue(retry)),
-            CommonOptions.ToTimeSpan(parseResult.GetValue(interval))), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
+            CommonOptions.ToTimeSpan(parseResult.GetValue(interval)),
+            parseResult.GetValue(reconnect)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
 
@@ -144,6 +150,9 @@ internal static class ConnectCommand
 
         return new ProbeSettings(target.Host, target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), target.Scheme == EndpointScheme.Udp, wait, Concurrency: 1, family, output);
     }
+
+    private static Action<ConnectException, int, TimeSpan> SayRetry(TextWriter error, int retries) => (failure, attempt, wait) => error.WriteLine(
+        $"sockcat: {failure.Message}; trying again in {CommonOptions.Seconds(wait)} (attempt {attempt + 1}{(retries == int.MaxValue ? "" : $" of {retries + 1}")})");
 
     /// <summary>--retry N or forever (socat's retry= and forever).</summary>
     private static int ParseRetries(string? text) => text switch
@@ -219,7 +228,7 @@ internal static class ConnectCommand
             }
         }
 
-        if (settings.Interval is not null && settings.Retries == 0)
+        if (settings.Interval is not null && settings.Retries == 0 && !settings.Reconnect)
         {
             throw new CliException("--interval is the wait between --retry attempts, and there is no --retry; add --retry N (or forever)", ExitCodes.Usage);
         }
@@ -233,11 +242,45 @@ internal static class ConnectCommand
             CertificateFingerprint = settings.Fingerprint,
             Retries = settings.Retries,
             RetryInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
-            OnRetry = (failure, attempt, wait) => error.WriteLine(
-                $"sockcat: {failure.Message}; trying again in {CommonOptions.Seconds(wait)} (attempt {attempt + 1}{(settings.Retries == int.MaxValue ? "" : $" of {settings.Retries + 1}")})"),
+            OnRetry = SayRetry(error, settings.Retries),
         };
 
+        if (settings.Reconnect && settings.Url.Scheme == EndpointScheme.Udp)
+        {
+            throw new CliException("--reconnect is for stream connections, and udp has none to lose; leave --reconnect out", ExitCodes.Usage);
+        }
+
         var console = ConsoleStreams.Current;
+        // One stdin for every connection: a read pending when a connection ends is kept for the next (StdinStream).
+        Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
+        var output = console.OpenOutput();
+        var bridge = settings.Reconnect ? settings.Bridge with { EndWhenPeerEndsWhileInputWaits = true } : settings.Bridge;
+        var reconnectOptions = options with { Retries = int.MaxValue, OnRetry = SayRetry(error, int.MaxValue) };
+        for (var attempt = 1; ; attempt++)
+        {
+            var (code, again) = await ConnectAndBridgeAsync(settings, attempt == 1 ? options : reconnectOptions, bridge, input, output, error, signals).ConfigureAwait(false);
+            if (!again)
+            {
+                return code;
+            }
+
+            var wait = settings.Interval ?? TimeSpan.FromSeconds(1);
+            await error.WriteLineAsync($"sockcat: connecting to {settings.Url} again in {CommonOptions.Seconds(wait)} (--reconnect)").ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(wait, signals.Stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
+            {
+                return signals.ExitCode;
+            }
+        }
+    }
+
+    /// <summary>One connection and its bridge; with --reconnect, whether the server's going away (stdin still open) calls for another.</summary>
+    private static async Task<(int Code, bool Again)> ConnectAndBridgeAsync(
+        ConnectSettings settings, ConnectOptions options, StreamBridgeOptions bridge, Stream input, Stream output, TextWriter error, StopSignals signals)
+    {
         ClientConnection connection;
         try
         {
@@ -245,7 +288,7 @@ internal static class ConnectCommand
         }
         catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
         {
-            return signals.ExitCode;
+            return (signals.ExitCode, false);
         }
 
         await using (connection.ConfigureAwait(false))
@@ -258,17 +301,23 @@ internal static class ConnectCommand
                 await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
 
-            Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
-            var output = console.OpenOutput();
             var result = connection.IsDatagram
-                ? await DatagramBridge.RunAsync(connection.Socket, input, output, settings.Bridge, signals.Stop).ConfigureAwait(false)
-                : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Stop).ConfigureAwait(false);
+                ? await DatagramBridge.RunAsync(connection.Socket, input, output, bridge, signals.Stop).ConfigureAwait(false)
+                : await StreamBridge.RunAsync(input, output, connection, bridge, signals.Stop).ConfigureAwait(false);
             if (connection.IsDatagram && result.Outcome == StreamBridgeOutcome.PeerFailed)
             {
                 throw DatagramBridge.Failure(peerName, result.Error!);
             }
 
-            return await BridgeReport.ExitCodeAsync(result, peerName, settings.Bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false);
+            if (settings.Reconnect && !result.InputEnded
+                && result.Outcome is StreamBridgeOutcome.PeerEndedWhileInputWaited or StreamBridgeOutcome.PeerFailed)
+            {
+                var why = result.Outcome == StreamBridgeOutcome.PeerFailed ? BridgeReport.ConnectionLost(peerName, result.Error!).Message : $"{peerName} closed the connection";
+                await error.WriteLineAsync($"sockcat: {why}").ConfigureAwait(false);
+                return (ExitCodes.Success, true);
+            }
+
+            return (await BridgeReport.ExitCodeAsync(result, peerName, bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false), false);
         }
     }
 
@@ -284,5 +333,6 @@ internal static class ConnectCommand
         StreamBridgeOptions Bridge,
         bool Verbose,
         int Retries,
-        TimeSpan? Interval);
+        TimeSpan? Interval,
+        bool Reconnect);
 }
