@@ -51,6 +51,7 @@ internal static class ConnectCommand
             HelpName = "seconds",
             Description = "With --retry, wait this many seconds between attempts [default: 1]",
         }, "1");
+        var webSocket = new WebSocketOptions();
         var reconnect = new Option<bool>("--reconnect")
         {
             Description = "When the server closes or drops the connection while stdin goes on, connect again (every --interval seconds until it answers) and carry on with the rest of stdin",
@@ -102,6 +103,7 @@ internal static class ConnectCommand
         command.Options.Add(interval);
         command.Options.Add(reconnect);
         command.Options.Add(probe);
+        webSocket.AddTo(command);
 
         bridge.AddTo(command);
 
@@ -125,7 +127,8 @@ internal static class ConnectCommand
             parseResult.GetValue(bridge.Verbose),
             ParseRetries(parseResult.GetValue(retry)),
             CommonOptions.ToTimeSpan(parseResult.GetValue(interval)),
-            parseResult.GetValue(reconnect)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
+            parseResult.GetValue(reconnect),
+            webSocket.Read(parseResult)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
 
@@ -198,7 +201,7 @@ internal static class ConnectCommand
             throw new CliException($"--fingerprint '{fp}' is not a SHA-256 fingerprint; give 64 hex digits, colons optional (openssl x509 -noout -fingerprint -sha256 -in cert.pem)", ExitCodes.Usage);
         }
 
-        if ((settings.Insecure || settings.Fingerprint is not null) && settings.Url.Scheme != EndpointScheme.Tls)
+        if ((settings.Insecure || settings.Fingerprint is not null) && settings.Url.Scheme is not (EndpointScheme.Tls or EndpointScheme.WebSocketSecure))
         {
             throw new CliException($"--insecure and --fingerprint are for tls:// endpoints, and {settings.Url} is not one; use tls://{settings.Url.Host}:{settings.Url.Port}", ExitCodes.Usage);
         }
@@ -248,6 +251,22 @@ internal static class ConnectCommand
         if (settings.Reconnect && settings.Url.Scheme == EndpointScheme.Udp)
         {
             throw new CliException("--reconnect is for stream connections, and udp has none to lose; leave --reconnect out", ExitCodes.Usage);
+        }
+
+        var isWebSocket = settings.Url.Scheme is EndpointScheme.WebSocket or EndpointScheme.WebSocketSecure;
+        if (!isWebSocket && settings.WebSocket.Given is { } wsOption)
+        {
+            throw new CliException($"{wsOption} is for ws:// and wss:// endpoints, and {settings.Url} is not one; leave {wsOption} out", ExitCodes.Usage);
+        }
+
+        if (isWebSocket && settings.Reconnect)
+        {
+            throw new CliException("--reconnect is for tcp, tls and unix connections so far; for a WebSocket, leave --reconnect out", ExitCodes.Usage);
+        }
+
+        if (isWebSocket)
+        {
+            return await ConnectWebSocket.RunAsync(settings.Url, options, settings.WebSocket, settings.Send, settings.Crlf, settings.Verbose, error, signals).ConfigureAwait(false);
         }
 
         var console = ConsoleStreams.Current;
@@ -334,5 +353,6 @@ internal static class ConnectCommand
         bool Verbose,
         int Retries,
         TimeSpan? Interval,
-        bool Reconnect);
+        bool Reconnect,
+        WebSocketSettings WebSocket);
 }
