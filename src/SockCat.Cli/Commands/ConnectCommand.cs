@@ -320,6 +320,7 @@ internal static class ConnectCommand
                 await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
 
+            (bridge.Traffic as TrafficDump)?.Begin(peerName);
             var result = connection.IsDatagram
                 ? await DatagramBridge.RunAsync(connection.Socket, input, output, bridge, signals.Stop).ConfigureAwait(false)
                 : await StreamBridge.RunAsync(input, output, connection, bridge, signals.Stop).ConfigureAwait(false);
