@@ -41,6 +41,7 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
         var sink = _sink!;
         if (_decoder.Feed(data, sink) && _decoder.Header is { } header)
         {
+            sink.Describe(header.Name, header.Size);
             if (header.Name is { } name && TransferNames.Problem(name) is { } problem)
             {
                 Refuse(connection, TransferError.Name, problem);
@@ -52,8 +53,6 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
                 Refuse(connection, TransferError.TooLarge, $"{header.Size} bytes is over the receiver's limit of {_receiver.Options.MaxSize} bytes");
                 return data.Length;
             }
-
-            sink.Describe(header.Name, header.Size);
         }
 
         if (_decoder.Kind == UploadKind.Failed)

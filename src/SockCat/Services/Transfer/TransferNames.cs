@@ -29,7 +29,7 @@ public static class TransferNames
 
         if (name.Contains('/') || name.Contains('\\'))
         {
-            return $"'{Printable(name)}' is a path; give a plain file name (no / or \\)";
+            return $"'{Printable(name)}' is a path, not a plain file name";
         }
 
         if (name.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
@@ -39,7 +39,7 @@ public static class TransferNames
 
         if (name[0] == '.')
         {
-            return $"'{Printable(name)}' is a hidden name (it starts with a dot); uploads are stored under visible names";
+            return $"'{Printable(name)}' is a hidden name (it starts with a dot)";
         }
 
         var bytes = Encoding.UTF8.GetByteCount(name);
