@@ -159,6 +159,9 @@ internal static class SendCommand
             {
                 BufferSize = 256 * 1024,
                 QuitAfterInputEnd = settings.Wait ?? (speaksProtocol ? null : TimeSpan.FromSeconds(10)),
+                // With a size the receiver knows the end without our FIN, and waits for none: a tls:// receiver hosted on
+                // Kestrel takes a half-close for a close, before it could answer.
+                HalfClose = header?.Size is null,
             };
             var clock = Stopwatch.StartNew();
             var label = header?.Name ?? (settings.File == "-" ? "stdin" : Path.GetFileName(settings.File));
@@ -412,8 +415,8 @@ internal static class SendCommand
 
         if (!settings.Quiet)
         {
-            var stored = verdict.Name == label ? "" : $" as {verdict.Name}";
-            await error.WriteLineAsync($"sockcat: sent {label} ({upload.PayloadBytes} bytes) to {peerName} in {CommonOptions.Seconds(took)}: saved{stored}, sha256 {ours} verified").ConfigureAwait(false);
+            var stored = verdict.Name == "-" ? "passed on" : verdict.Name == label ? "saved" : $"saved as {verdict.Name}";
+            await error.WriteLineAsync($"sockcat: sent {label} ({upload.PayloadBytes} bytes) to {peerName} in {CommonOptions.Seconds(took)}: {stored}, sha256 {ours} verified").ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

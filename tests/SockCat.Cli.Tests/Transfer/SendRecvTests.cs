@@ -31,6 +31,43 @@ public class SendRecvTests
     }
 
     [Fact]
+    public async Task Send_FileOverTls_VerdictArrives_NoHalfCloseNeeded()
+    {
+        // Kestrel hosts tls:// and takes a FIN for a close: with a size, the receiver knows the end without one.
+        await using var receiver = await TestReceiver.StartAsync(tls: true);
+        var source = TempDirectory.Create();
+        try
+        {
+            var (path, sha) = TransferFiles.Random(source, "secret.bin", 3 << 20);
+            var result = await CliRun.InvokeAsync("send", receiver.Url.ToString(), path, "--verify", "--insecure");
+            Assert.True(result.ExitCode == 0, result.Error);
+            Assert.True((await receiver.NextOutcomeAsync()).Verified);
+            Assert.Equal(sha, receiver.HashOf("secret.bin"));
+        }
+        finally
+        {
+            TempDirectory.Delete(source);
+        }
+    }
+
+    [Fact]
+    public async Task Recv_Stdout_PassesOneStreamOn_ThenExits0()
+    {
+        var payload = System.Security.Cryptography.RandomNumberGenerator.GetBytes(2 << 20);
+        var stdout = new MemoryStream();
+        var output = new SyncWriter();
+        var (recv, error) = CliRun.Start(new MemoryStream(), stdout, output, CancellationToken.None, "recv", "tcp://127.0.0.1:0", "--stdout", "--drain", "0");
+        var port = await CliRun.WaitForListeningPortAsync(error, recv);
+        var send = await CliRun.InvokeAsync(payload, "send", $"tcp://127.0.0.1:{port}", "-", "--verify");
+        Assert.True(send.ExitCode == 0, send.Error);
+        Assert.Contains(": passed on, sha256 ", send.Error, StringComparison.Ordinal);
+        var result = await recv.WaitAsync(CliRun.TestTimeout);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(payload, stdout.ToArray());
+        Assert.Contains("Passed on 2097152 bytes", error.Text + output.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Send_TwentyAtOnce_AllStoredWhole()
     {
         await using var receiver = await TestReceiver.StartAsync();

@@ -18,7 +18,7 @@ internal sealed class TestReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<UploadOutcome> _outcomes = new();
     private readonly SemaphoreSlim _finished = new(0);
 
-    private TestReceiver(string directory, ReceiveOptions options)
+    private TestReceiver(string directory, ReceiveOptions options, ServerOptions serverOptions)
     {
         Directory = directory;
         Log = new ErrorFailingLoggerProvider();
@@ -28,7 +28,7 @@ internal sealed class TestReceiver : IAsyncDisposable
             _outcomes.Enqueue(outcome);
             _finished.Release();
         };
-        _server = new SockCatServer(Receiver.CreateProtocol, new ServerOptions(), Log);
+        _server = new SockCatServer(Receiver.CreateProtocol, serverOptions, Log);
     }
 
     public string Directory { get; }
@@ -41,13 +41,19 @@ internal sealed class TestReceiver : IAsyncDisposable
 
     public int Port => Url.Port;
 
-    public static async Task<TestReceiver> StartAsync(Action<ReceiveOptions>? configure = null)
+    public static async Task<TestReceiver> StartAsync(Action<ReceiveOptions>? configure = null, bool tls = false)
     {
         var directory = TempDirectory.Create();
         var options = new ReceiveOptions { Directory = directory };
         configure?.Invoke(options);
-        var receiver = new TestReceiver(directory, options);
-        receiver.Url = (await receiver._server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0")]))[0];
+        var serverOptions = new ServerOptions();
+        if (tls)
+        {
+            serverOptions.ServerCertificate = TestCertificates.Localhost;
+        }
+
+        var receiver = new TestReceiver(directory, options, serverOptions);
+        receiver.Url = (await receiver._server.StartAsync([EndpointUrl.Parse(tls ? "tls://127.0.0.1:0" : "tcp://127.0.0.1:0")]))[0];
         return receiver;
     }
 

@@ -67,6 +67,14 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
             return data.Length;
         }
 
+        if (_decoder.IsComplete)
+        {
+            // The header's size and the trailer are all here: no need to wait for the sender's FIN (which a tls://
+            // connection hosted on Kestrel reports as a close, before a verdict could be sent).
+            Finish();
+            return data.Length;
+        }
+
         if (_decoder.Kind != UploadKind.Unknown && sink.SubmitFull() && !_paused)
         {
             _paused = true;
@@ -82,13 +90,22 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
 
     public void OnInputEnded(IConnection connection, ReadOnlySpan<byte> unconsumed)
     {
-        if (_state != State.Receiving)
+        switch (_state)
         {
-            // Refused: the error verdict went out (and our side is shut); the sender has now stopped too.
-            connection.Close();
-            return;
+            case State.Refused:
+                // The error verdict went out (and our side is shut); the sender has now stopped too.
+                connection.Close();
+                return;
+            case State.Finishing:
+                // Complete before its end: the verdict closes the connection once the writer is done.
+                return;
         }
 
+        Finish();
+    }
+
+    private void Finish()
+    {
         _state = State.Finishing;
         Span<byte> sha256 = stackalloc byte[32];
         var problem = _decoder.Finish(_sink!, sha256);

@@ -47,6 +47,12 @@ public sealed class UploadDecoder
     public long PayloadBytes { get; private set; }
 
     /// <summary>
+    /// True when the header gave a size and that many bytes and the trailer have all arrived: the upload is whole without
+    /// waiting for the end of input (a sender that does not half-close, a TLS connection). Bytes after it are dropped.
+    /// </summary>
+    public bool IsComplete => Kind == UploadKind.Headered && Header!.Size is { } size && PayloadBytes == size && _tailLength == _tail.Length;
+
+    /// <summary>
     /// Takes the next bytes of the upload; payload bytes are written to <paramref name="payload"/>. Consumes all of
     /// <paramref name="data"/> (what it must hold back it copies). After <see cref="UploadKind.Failed"/> it discards.
     /// </summary>
@@ -139,19 +145,27 @@ public sealed class UploadDecoder
         }
 
         var size = Header!.Size;
+        if (size is { } expected)
+        {
+            if (PayloadBytes < expected)
+            {
+                return (TransferError.Truncated, $"{PayloadBytes.ToString(CultureInfo.InvariantCulture)} of {expected.ToString(CultureInfo.InvariantCulture)} bytes arrived");
+            }
+
+            if (_tailLength < _tail.Length)
+            {
+                return (TransferError.Truncated, "the upload ended inside its trailer");
+            }
+
+            return TransferWire.TryParseTrailer(_tail, sha256)
+                ? null
+                : (TransferError.Checksum, $"the {TransferWire.TrailerLength} bytes after the {expected.ToString(CultureInfo.InvariantCulture)} the header announced are not a sha256 trailer");
+        }
+
         if (!TransferWire.TryParseTrailer(_tail.AsSpan(0, _tailLength), sha256))
         {
             var got = PayloadBytes + _tailLength;
-            return (TransferError.Truncated, size is { } s
-                ? $"the upload ended without its trailer, after {got.ToString(CultureInfo.InvariantCulture)} of {s.ToString(CultureInfo.InvariantCulture)} bytes"
-                : $"the upload ended without its trailer, after {got.ToString(CultureInfo.InvariantCulture)} bytes");
-        }
-
-        if (size is { } expected && expected != PayloadBytes)
-        {
-            return (TransferError.Truncated, PayloadBytes < expected
-                ? $"{PayloadBytes.ToString(CultureInfo.InvariantCulture)} of {expected.ToString(CultureInfo.InvariantCulture)} bytes arrived"
-                : $"{PayloadBytes.ToString(CultureInfo.InvariantCulture)} bytes arrived, more than the {expected.ToString(CultureInfo.InvariantCulture)} the header said");
+            return (TransferError.Truncated, $"the upload ended without its trailer, after {got.ToString(CultureInfo.InvariantCulture)} bytes");
         }
 
         return null;
@@ -174,11 +188,22 @@ public sealed class UploadDecoder
         PayloadBytes += data.Length;
     }
 
-    // The last TrailerLength bytes seen are held back: when the input ends they are the trailer, not payload.
+    // With a size, the payload is that many bytes and the trailer follows. Without one, the last TrailerLength bytes seen
+    // are held back: when the input ends they are the trailer, not payload.
     private void FeedHeadered(ReadOnlySpan<byte> data, IBufferWriter<byte> payload)
     {
         if (data.IsEmpty)
         {
+            return;
+        }
+
+        if (Header!.Size is { } size)
+        {
+            var take = (int)Math.Min(data.Length, size - PayloadBytes);
+            Emit(data[..take], payload);
+            var trailer = Math.Min(data.Length - take, _tail.Length - _tailLength);
+            data.Slice(take, trailer).CopyTo(_tail.AsSpan(_tailLength));
+            _tailLength += trailer;
             return;
         }
 

@@ -85,7 +85,23 @@ public class UploadDecoderTests
         var upload = Encode("a.bin", Payload.Length - 1, Payload);
         var decoder = new UploadDecoder();
         decoder.Feed(upload, new ArrayBufferWriter<byte>());
-        Assert.Equal(TransferError.Truncated, decoder.Finish(new ArrayBufferWriter<byte>(), new byte[32])?.Error);
+        Assert.Equal(TransferError.Checksum, decoder.Finish(new ArrayBufferWriter<byte>(), new byte[32])?.Error);
+    }
+
+    [Fact]
+    public void Sized_CompleteAtTheTrailersLastByte_WithoutEndOfInput()
+    {
+        var upload = Encode("a.bin", Payload.Length, Payload);
+        var decoder = new UploadDecoder();
+        var payload = new ArrayBufferWriter<byte>();
+        decoder.Feed(upload.AsSpan(0, upload.Length - 1), payload);
+        Assert.False(decoder.IsComplete);
+        decoder.Feed(upload.AsSpan(upload.Length - 1), payload);
+        Assert.True(decoder.IsComplete);
+        var sha = new byte[32];
+        Assert.Null(decoder.Finish(payload, sha));
+        Assert.Equal(SHA256.HashData(Payload), sha);
+        Assert.Equal(Payload, payload.WrittenSpan.ToArray());
     }
 
     [Fact]
