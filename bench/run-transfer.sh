@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `sockcat send` -> `sockcat recv` beside a bare socat file copy (`socat -u FILE TCP` -> `socat -u TCP-LISTEN FILE`):
-# the same 1 GiB file over loopback, runs alternating, and prints the median time of each and the ratio of throughputs.
+# the same 1 GiB file over loopback, runs alternating (socat also with 256 KiB blocks, as sockcat uses), and prints the
+# median time and CPU seconds of each and the ratio of throughputs.
 # Raw times go to bench/results/transfer-<time>/.
 #
 #   bench/run-transfer.sh [--reps N] [--size MiB] [--dir DIR]
@@ -21,7 +22,7 @@ while (($#)); do
     --reps) reps=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run-transfer.sh: unknown argument $1; see --help" >&2; exit 2 ;;
   esac
 done
@@ -62,33 +63,51 @@ check() {  # file label
   rm -f "$1"
 }
 
-for i in $(seq "$reps"); do
-  t0=$(now)
-  "$sc" send "tcp://127.0.0.1:$port" "$work/source.bin" --verify -q || { echo "run-transfer.sh: sockcat send failed" >&2; exit 1; }
-  t1=$(now)
-  echo "sockcat $(echo "$t1 - $t0" | bc)" | tee -a "$out/times.txt"
-  check "$work/in/source.bin" sockcat
+tck=$(getconf CLK_TCK)
+cpu_of() { awk -v t="$tck" '{ print ($14 + $15) / t }' "/proc/$1/stat"; }  # utime + stime of a running process, seconds
+timed() { /usr/bin/time -f "%e %U %S" -o "$1" "${@:2}"; }                   # wall user sys of a command, to a file
+wall() { cut -d' ' -f1 "$1"; }
+cpu() { awk '{ print $2 + $3 }' "$1"; }
 
+run_socat() {  # label extra-socat-options...
+  local label=$1; shift
   sport=$(free_port)
-  socat -u "TCP-LISTEN:$sport,bind=127.0.0.1,reuseaddr" "OPEN:$work/socat.bin,creat,trunc" &
+  timed "$work/recv.time" socat -u "$@" "TCP-LISTEN:$sport,bind=127.0.0.1,reuseaddr" "OPEN:$work/socat.bin,creat,trunc" &
   socat_pid=$!
   for _ in $(seq 100); do ss -ltn "sport = :$sport" | grep -q LISTEN && break; sleep 0.02; done
   t0=$(now)
-  socat -u "OPEN:$work/source.bin" "TCP:127.0.0.1:$sport"
+  timed "$work/send.time" socat -u "$@" "OPEN:$work/source.bin" "TCP:127.0.0.1:$sport"
   wait "$socat_pid"
   t1=$(now)
-  echo "socat $(echo "$t1 - $t0" | bc)" | tee -a "$out/times.txt"
-  check "$work/socat.bin" socat
+  echo "$label $(echo "$t1 - $t0" | bc) $(echo "$(cpu "$work/send.time") + $(cpu "$work/recv.time")" | bc)" | tee -a "$out/times.txt"
+  check "$work/socat.bin" "$label"
+}
+
+for i in $(seq "$reps"); do
+  before=$(cpu_of "$recv_pid")
+  t0=$(now)
+  timed "$work/send.time" "$sc" send "tcp://127.0.0.1:$port" "$work/source.bin" --verify -q || { echo "run-transfer.sh: sockcat send failed" >&2; exit 1; }
+  t1=$(now)
+  after=$(cpu_of "$recv_pid")
+  echo "sockcat $(echo "$t1 - $t0" | bc) $(echo "$(cpu "$work/send.time") + $after - $before" | bc)" | tee -a "$out/times.txt"
+  check "$work/in/source.bin" sockcat
+
+  run_socat socat
+  run_socat socat-b256k -b 262144
 done
 
-median() { grep "^$1 " "$out/times.txt" | cut -d' ' -f2 | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-ms=$(median sockcat)
-mo=$(median socat)
+median() { grep "^$1 " "$out/times.txt" | cut -d' ' -f"$2" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+mo=$(median socat 2)
+row() {  # label description
+  awk -v t="$(median "$1" 2)" -v c="$(median "$1" 3)" -v o="$mo" -v s="$size" -v d="$2" \
+    'BEGIN { printf "| %s | %.2f s | %.0f MiB/s | %.2f | %.2f s |\n", d, t, s / t, o / t, c }'
+}
 {
-  echo "| ${size} MiB over loopback, $reps runs | median time | throughput | x socat |"
-  echo "|---|---|---|---|"
-  awk -v t="$mo" -v s="$size" 'BEGIN { printf "| socat -u FILE TCP -> socat -u TCP-LISTEN FILE | %.2f s | %.0f MiB/s | 1.00 |\n", t, s / t }'
-  awk -v t="$ms" -v o="$mo" -v s="$size" 'BEGIN { printf "| sockcat send --verify -> sockcat recv --dir (SHA-256 both sides, fsync, rename) | %.2f s | %.0f MiB/s | %.2f |\n", t, s / t, o / t }'
+  echo "| ${size} MiB over loopback, $reps runs each, alternating | median time | throughput | x socat -u | CPU, both sides (median) |"
+  echo "|---|---|---|---|---|"
+  row socat "socat -u FILE TCP -> socat -u TCP-LISTEN FILE (8 KiB blocks)"
+  row socat-b256k "the same with -b 262144"
+  row sockcat "sockcat send --verify -> sockcat recv --dir (SHA-256 both sides, fsync, rename)"
   echo
   echo "load before: $(sed -n 's/^load //p' "$out/machine.txt"); after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/summary.md"
