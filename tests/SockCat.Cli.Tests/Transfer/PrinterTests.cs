@@ -58,9 +58,9 @@ public class PrinterTests
         var job = Encoding.ASCII.GetBytes("\x1b%-12345X@PJL JOB\r\nhello printer\x0c\x1b%-12345X");
         using var cts = new CancellationTokenSource(CliRun.TestTimeout);
         var stdout = new MemoryStream();
-        var (send, error) = CliRun.Start(new MemoryStream(job), stdout, cts.Token, "send", $"tcp://127.0.0.1:{port}", "-", "--retry", "20", "--interval", "0.2", "--raw");
+        var (send, error) = CliRun.Start(new MemoryStream(job), stdout, cts.Token, "send", $"tcp://127.0.0.1:{port}", "-", "--retry", "100", "--interval", "0.2", "--raw");
 
-        await Until(() => error.Text.Contains("refused the connection (busy?); trying again in 0.2 s (1 of 20)", StringComparison.Ordinal), () => error.Text);
+        await Until(() => error.Text.Contains("refused the connection (busy?); trying again in 0.2 s (1 of 100)", StringComparison.Ordinal), () => error.Text);
         printer.Listen();
         using (var connection = await printer.AcceptAsync(cts.Token))
         {
@@ -109,7 +109,7 @@ public class PrinterTests
     private static async Task<CliResult> SendWhenListeningAsync(int port, byte[] payload)
     {
         // nc starts listening a moment after it starts: retry the refused connections until it does.
-        return await CliRun.InvokeAsync(payload, "send", $"tcp://127.0.0.1:{port}", "-", "--retry", "200", "--interval", "0.05", "-q", "--wait", "5");
+        return await CliRun.InvokeAsync(payload, "send", $"tcp://127.0.0.1:{port}", "-", "--retry", "600", "--interval", "0.05", "-q", "--wait", "5");
     }
 
     private static async Task Until(Func<bool> condition, Func<string> describe)
