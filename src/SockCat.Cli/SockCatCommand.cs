@@ -25,6 +25,8 @@ internal static class SockCatCommand
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(RecvCommand.Create());
         VerbHelp.Install(root);
         OptionValues.CheckAllNumbers(root);
         return root;

@@ -11,6 +11,8 @@ public sealed class HelpApprovalTests
     [InlineData("bench stream")]
     [InlineData("bench conns")]
     [InlineData("probe")]
+    [InlineData("send")]
+    [InlineData("recv")]
     public async Task Help_Verb_MatchesTheApprovedText(string verb)
     {
         var result = await CliRun.InvokeAsync([.. verb.Split(' '), "--help"]);

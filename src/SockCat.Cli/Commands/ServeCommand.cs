@@ -149,12 +149,14 @@ internal sealed class ServeOptions
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
     /// <param name="datagramProtocol">Serves udp:// endpoints for verbs that have a datagram form (echo); null: udp:// is refused.</param>
+    /// <param name="logging">Called with the log's factory before the server starts, for a service that logs lines of its own.</param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        IDatagramProtocol? datagramProtocol = null)
+        IDatagramProtocol? datagramProtocol = null,
+        Action<ILoggerFactory>? logging = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -269,6 +271,7 @@ internal sealed class ServeOptions
         // The generic host under tls:// logs a failed start with its stack trace; the error line below says it once.
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
+        logging?.Invoke(loggerFactory);
 
         using var signals = new StopSignals(steps: 2, cancellationToken);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
