@@ -23,6 +23,7 @@ internal static class ServeCommand
             """);
         command.Subcommands.Add(ServeEchoCommand.Create());
         command.Subcommands.Add(ServeBrokerCommand.Create());
+        command.Subcommands.Add(ServeChatCommand.Create());
         return command;
     }
 }
