@@ -25,6 +25,9 @@ public sealed class ChatServiceOptions
     /// <summary>Which protocol connections speak. Defaults to <see cref="ChatProtocolMode.Auto"/>: told apart by the first line.</summary>
     public ChatProtocolMode Protocol { get; set; } = ChatProtocolMode.Auto;
 
+    /// <summary>How IRC clients are served: the message of the day, the PING interval. Defaults to <see cref="IrcOptions"/>' defaults.</summary>
+    public IrcOptions Irc { get; set; } = new();
+
     /// <summary>The clock for timeouts; tests pass a fake one. Defaults to <see cref="System.TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

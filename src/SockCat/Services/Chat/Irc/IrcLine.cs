@@ -39,14 +39,14 @@ internal ref struct IrcLine
     public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
 
     /// <summary>The source prefix (<c>:server</c> or <c>:nick!user@host</c>); must come first.</summary>
-    public void Source(ReadOnlySpan<char> source)
+    public void Source(scoped ReadOnlySpan<char> source)
     {
         AppendByte((byte)':');
         AppendText(source);
     }
 
     /// <summary>The source prefix of a user: <c>:nick!user@host</c>.</summary>
-    public void Source(ReadOnlySpan<char> nick, ReadOnlySpan<char> user, ReadOnlySpan<char> host)
+    public void Source(scoped ReadOnlySpan<char> nick, scoped ReadOnlySpan<char> user, scoped ReadOnlySpan<char> host)
     {
         AppendByte((byte)':');
         AppendText(nick);
@@ -57,7 +57,7 @@ internal ref struct IrcLine
     }
 
     /// <summary>The command or a middle parameter, after a space (none before the first thing on the line).</summary>
-    public void Word(ReadOnlySpan<char> word)
+    public void Word(scoped ReadOnlySpan<char> word)
     {
         if (_length > 0)
         {
@@ -68,18 +68,21 @@ internal ref struct IrcLine
     }
 
     /// <summary>The trailing parameter: <c> :</c> and the text, which may hold spaces; the last thing on the line.</summary>
-    public void Trailing(ReadOnlySpan<char> text)
+    public void Trailing(scoped ReadOnlySpan<char> text)
     {
         AppendByte((byte)' ');
         AppendByte((byte)':');
         AppendText(text);
     }
 
+    /// <summary>More text for the trailing parameter begun with <see cref="Trailing"/>, without a separator.</summary>
+    public void Append(scoped ReadOnlySpan<char> text) => AppendText(text);
+
     /// <summary>
     /// The last parameter as RFC 1459 allows it: bare when it is one word (<c>JOIN #room</c>, as clients expect for
     /// JOIN and NICK), trailing otherwise (empty, with a space, or starting with a colon).
     /// </summary>
-    public void Last(ReadOnlySpan<char> text)
+    public void Last(scoped ReadOnlySpan<char> text)
     {
         if (text.IsEmpty || text[0] == ':' || text.Contains(' '))
         {
@@ -114,7 +117,7 @@ internal ref struct IrcLine
         }
     }
 
-    private void AppendText(ReadOnlySpan<char> text)
+    private void AppendText(scoped ReadOnlySpan<char> text)
     {
         if (_full)
         {

@@ -40,6 +40,7 @@ internal static class IrcNumerics
     public const string CannotSendToChan = "404";
     public const string TooManyChannels = "405";
     public const string NoOrigin = "409";
+    public const string InvalidCapCommand = "410";
     public const string NoRecipient = "411";
     public const string NoTextToSend = "412";
     public const string InputTooLong = "417";
@@ -62,6 +63,9 @@ internal static class IrcNumerics
     public const string BadChannelKey = "475";
     public const string BadChanMask = "476";
     public const string ChanOPrivsNeeded = "482";
+    public const string EndOfBanList = "368";
+    public const string IsOn = "303";
+    public const string UserHost = "302";
     public const string UModeUnknownFlag = "501";
     public const string UsersDontMatch = "502";
 }
