@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockCat.Server;
 using SockCat.Services.Chat;
 
 namespace SockCat.Cli.Commands;
@@ -30,6 +31,17 @@ internal static class ServeChatCommand
             Description = "Messages a second one user may send (after a burst of twice as many); past it a warning, then a disconnect; 0: no limit",
             DefaultValueFactory = _ => 10,
         }.Real(new NumberRule("messages a second", "10", Min: 0, Max: 1_000_000));
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "What clients speak: auto (told apart by the first line: NICK, USER, CAP or PASS is IRC), line (telnet and nc) or irc; an irc://HOST:PORT listener speaks IRC whatever this says",
+            DefaultValueFactory = _ => "auto",
+        }.OneOf("auto", "line", "irc");
+        var pingInterval = new Option<double>("--ping-interval")
+        {
+            HelpName = "SECONDS",
+            Description = "Send an IRC client silent for SECONDS a PING, and disconnect it when it stays silent as long again",
+            DefaultValueFactory = _ => 90,
+        }.Real(NumberRule.Seconds("90"));
         var command = new Command("chat", """
             Chat rooms, private rooms and private messages, for people at telnet or nc and for IRC clients on the same port
             (told apart by their first line). Line protocol: /nick NAME, /join ROOM [KEY], /msg NICK TEXT, /help; a plain line
@@ -38,6 +50,7 @@ internal static class ServeChatCommand
             Examples:
               sockcat serve chat tcp://0.0.0.0:6667
               sockcat serve chat tcp://127.0.0.1:4444 --max-line 1024 --flood 5
+              sockcat serve chat tcp://0.0.0.0:4444 irc://0.0.0.0:6667
               nc 127.0.0.1 4444        then: /nick alice, /join lobby, hello
             Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
             """);
@@ -45,6 +58,8 @@ internal static class ServeChatCommand
         command.Options.Add(maxLine);
         command.Options.Add(registerTimeout);
         command.Options.Add(flood);
+        command.Options.Add(protocol);
+        command.Options.Add(pingInterval);
         command.SetAction((parseResult, cancellationToken) =>
         {
             var max = parseResult.GetValue(maxLine);
@@ -58,12 +73,23 @@ internal static class ServeChatCommand
             {
                 MaxLineLength = max,
                 RegistrationTimeout = TimeSpan.FromSeconds(parseResult.GetValue(registerTimeout)),
+                Protocol = parseResult.GetValue(protocol) switch
+                {
+                    "line" => ChatProtocolMode.Line,
+                    "irc" => ChatProtocolMode.Irc,
+                    _ => ChatProtocolMode.Auto,
+                },
+                Irc = new IrcOptions { PingInterval = TimeSpan.FromSeconds(parseResult.GetValue(pingInterval)) },
             });
+            var ircListener = new Dictionary<string, Func<IConnection, IConnectionProtocol>>
+            {
+                ["irc"] = connection => chat.CreateProtocolFor(connection, ChatProtocolMode.Irc),
+            };
             return options.RunAsync(parseResult, chat.CreateProtocol, serverOptions =>
             {
                 // What the framer leaves is at most one line: keep the input bound above it.
                 serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
-            }, cancellationToken);
+            }, cancellationToken, protocolSchemes: ircListener);
         });
         return command;
     }

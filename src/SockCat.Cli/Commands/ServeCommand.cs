@@ -150,12 +150,17 @@ internal sealed class ServeOptions
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
     /// <param name="startDatagram">Serves a udp:// endpoint for verbs that have a datagram form (echo); null: udp:// is refused.</param>
+    /// <param name="protocolSchemes">
+    /// A verb's own schemes (chat's <c>irc://</c>): a URL with one of these is a tcp:// listener whose connections get that
+    /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
+    /// </param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null)
+        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null,
+        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -170,14 +175,27 @@ internal sealed class ServeOptions
         }
 
         var urls = new List<EndpointUrl>();
-        foreach (var text in parseResult.GetValue(Endpoints) ?? [])
+        var schemeFactories = new Dictionary<EndpointUrl, Func<IConnection, IConnectionProtocol>>();
+        foreach (var given in parseResult.GetValue(Endpoints) ?? [])
         {
+            var text = given;
+            Func<IConnection, IConnectionProtocol>? schemeFactory = null;
+            if (protocolSchemes is not null && text.IndexOf("://", StringComparison.Ordinal) is > 0 and var at
+                && protocolSchemes.TryGetValue(text[..at].ToLowerInvariant(), out schemeFactory))
+            {
+                text = "tcp" + text[at..];
+            }
+
             if (!EndpointUrl.TryParse(text, out var url, out var error))
             {
                 return Fail(error!, ExitCodes.Usage);
             }
 
             urls.Add(url!);
+            if (schemeFactory is not null)
+            {
+                schemeFactories[url!] = schemeFactory;
+            }
         }
 
         // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
@@ -279,7 +297,12 @@ internal sealed class ServeOptions
         {
             if (streamUrls.Count > 0)
             {
-                bound.AddRange(await server.StartAsync(streamUrls, CancellationToken.None));
+                foreach (var url in streamUrls)
+                {
+                    server.Listen(url, schemeFactories.GetValueOrDefault(url, protocolFactory));
+                }
+
+                bound.AddRange(await server.StartAsync(CancellationToken.None));
             }
 
             var udpOptions = new UdpEchoOptions { Access = access };
