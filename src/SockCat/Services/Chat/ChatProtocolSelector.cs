@@ -20,6 +20,7 @@ internal sealed class ChatProtocolSelector : IConnectionProtocol
     private IConnectionProtocol? _inner;
     private ITimer? _timer;
     private IConnection? _connection;
+    private long _connectedAt;
     private bool _greeted;
     private bool _greetingDue;
 
@@ -36,6 +37,7 @@ internal sealed class ChatProtocolSelector : IConnectionProtocol
     {
         _connection = connection;
         var options = _service.Options;
+        _connectedAt = options.TimeProvider.GetTimestamp();
         _greetingDue = _mode == ChatProtocolMode.Auto && options.GreetingDelay < options.RegistrationTimeout;
         var first = _greetingDue ? options.GreetingDelay : options.RegistrationTimeout;
         _timer = options.TimeProvider.CreateTimer(static s => ((ChatProtocolSelector)s!).PostTimer(), this, first, Timeout.InfiniteTimeSpan);
@@ -136,7 +138,9 @@ internal sealed class ChatProtocolSelector : IConnectionProtocol
         if (_greetingDue)
         {
             _greetingDue = false;
-            _timer?.Change(options.RegistrationTimeout - options.GreetingDelay, Timeout.InfiniteTimeSpan);
+            // The deadline counts from connecting, however late this post ran.
+            var left = options.RegistrationTimeout - options.TimeProvider.GetElapsedTime(_connectedAt);
+            _timer?.Change(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             if (_inner is null)
             {
                 _greeted = true;

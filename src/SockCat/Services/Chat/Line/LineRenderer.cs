@@ -85,7 +85,7 @@ internal sealed class LineRenderer : ChatRenderer
                 break;
             case ChatEventKind.Mode:
                 Notice(output, e.SourceNick, " "u8);
-                Put(output, DescribeMode(e.Mode, e.ModeOn, e.ModeArgument));
+                Put(output, DescribeMode(e.Room!.Name, e.Mode, e.ModeOn, e.ModeArgument));
                 break;
         }
 
@@ -93,9 +93,9 @@ internal sealed class LineRenderer : ChatRenderer
     }
 
     /// <summary>A mode change in words: "made the room invite-only", "set the key to KEY", "made bob an operator".</summary>
-    internal static string DescribeMode(char mode, bool on, string? argument) => (mode, on) switch
+    internal static string DescribeMode(string room, char mode, bool on, string? argument) => (mode, on) switch
     {
-        ('k', true) => $"set the key to {argument} (join with /join ROOM {argument})",
+        ('k', true) => $"set the key to {argument} (join with /join {LineChatProtocol.Bare(room)} {argument})",
         ('k', false) => "removed the key",
         ('i', true) => "made the room invite-only",
         ('i', false) => "opened the room to everyone",

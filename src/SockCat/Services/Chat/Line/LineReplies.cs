@@ -18,6 +18,7 @@ internal static class LineReplies
         "***   /kick NICK [REASON]    put someone out of the current room (operators)",
         "***   /mode [ROOM] +k KEY|-k|+i|-i|+t|-t|+o NICK|-o NICK   (operators) key, invite-only, topic lock, operators",
         "***   /away [TEXT]           say you are away (alone: back)",
+        "***   /help                  this list",
         "***   /quit [REASON]         leave",
         "*** Any other line goes to your current room (start it with // to send one beginning with /).",
     ];
