@@ -23,7 +23,7 @@ public class ChatProtocolSelectorTests
         Assert.Equal(irc, ChatProtocolSelector.Sniff(System.Text.Encoding.ASCII.GetBytes(first)));
 
     [Fact]
-    public void IrcFirstLine_WithoutIrc_ToldInOneLine()
+    public void IrcFirstLine_SplitInTheSniffedWord_IrcRegisters()
     {
         var rig = new ChatRig(configure: o => o.Protocol = ChatProtocolMode.Auto);
         var connection = new InMemoryConnection(rig.Service.CreateProtocol);
@@ -31,8 +31,8 @@ public class ChatProtocolSelectorTests
         connection.Send("NI");
         Assert.Equal("", connection.OutputText);
         connection.Send("CK alice\r\nUSER alice 0 * :Alice\r\n");
-        Assert.Equal("ERROR :IRC is not enabled yet on this server; connect with telnet or nc and type /help\r\n", connection.OutputText);
-        Assert.True(connection.IsClosed);
+        Assert.StartsWith(":sockcat 001 alice :Welcome to the SockCat IRC Network alice!alice@", connection.OutputText);
+        Assert.False(connection.IsClosed);
     }
 
     [Fact]
