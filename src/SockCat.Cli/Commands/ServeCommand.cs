@@ -175,7 +175,7 @@ internal sealed class ServeOptions
         }
 
         var urls = new List<EndpointUrl>();
-        var schemeFactories = new Dictionary<EndpointUrl, Func<IConnection, IConnectionProtocol>>();
+        var factories = new List<Func<IConnection, IConnectionProtocol>>();
         foreach (var given in parseResult.GetValue(Endpoints) ?? [])
         {
             var text = given;
@@ -192,10 +192,7 @@ internal sealed class ServeOptions
             }
 
             urls.Add(url!);
-            if (schemeFactory is not null)
-            {
-                schemeFactories[url!] = schemeFactory;
-            }
+            factories.Add(schemeFactory ?? protocolFactory);
         }
 
         // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
@@ -297,9 +294,10 @@ internal sealed class ServeOptions
         {
             if (streamUrls.Count > 0)
             {
-                foreach (var url in streamUrls)
+                // Each stream URL once with its factory: irc://127.0.0.1:0 beside tcp://127.0.0.1:0 is a second listener.
+                foreach (var (url, factory) in urls.Zip(factories).Where(p => !datagramUrls.Contains(p.First)).Distinct())
                 {
-                    server.Listen(url, schemeFactories.GetValueOrDefault(url, protocolFactory));
+                    server.Listen(url, factory);
                 }
 
                 bound.AddRange(await server.StartAsync(CancellationToken.None));
