@@ -58,7 +58,10 @@ public sealed record BenchOptions
     /// <summary>Chat mode: rooms the connections are spread over (connection i in room i mod Rooms).</summary>
     public int Rooms { get; init; } = 1;
 
-    /// <summary>Chat mode: <c>line</c> (sockcat's line protocol: /nick and /join first) or <c>ncat</c> (ncat --chat: nothing first, one room).</summary>
+    /// <summary>
+    /// Chat mode: <c>line</c> (sockcat's line protocol: /nick and /join first), <c>ncat</c> (ncat --chat: nothing first, one
+    /// room) or <c>irc</c> (NICK, USER and JOIN first; each line a PRIVMSG to the room).
+    /// </summary>
     public string ChatProtocol { get; init; } = "line";
 
     /// <summary>
@@ -125,9 +128,9 @@ public sealed record BenchOptions
             return "--line-rate must be 0 (as fast as --window allows) or more; e.g. --line-rate 1";
         }
 
-        if (Mode == BenchMode.Chat && ChatProtocol is not ("line" or "ncat"))
+        if (Mode == BenchMode.Chat && ChatProtocol is not ("line" or "ncat" or "irc"))
         {
-            return $"bench chat speaks --protocol line or ncat, not {ChatProtocol}";
+            return $"bench chat speaks --protocol line, ncat or irc, not {ChatProtocol}";
         }
 
         if (Mode == BenchMode.Chat && ChatProtocol == "ncat" && Rooms != 1)

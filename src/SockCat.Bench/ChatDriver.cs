@@ -19,8 +19,10 @@ namespace SockCat.Bench;
 /// </summary>
 /// <remarks>
 /// Protocols (<see cref="BenchOptions.ChatProtocol"/>): <c>line</c> sends <c>/nick bN</c> and <c>/join rK</c> first
-/// (sockcat's line protocol); <c>ncat</c> sends nothing first (one room, ncat names users itself). Before measuring, every
-/// client must have received a hello line from another member of its room.
+/// (sockcat's line protocol); <c>ncat</c> sends nothing first (one room, ncat names users itself); <c>irc</c> registers
+/// (<c>NICK bN</c>, <c>USER</c>) and joins <c>#rK</c>, sends each line as <c>PRIVMSG #rK :line</c> with CRLF, and reads it
+/// back from <c>:bN!… PRIVMSG #rK :line</c> (the same load for <c>serve chat</c> and an IRC server such as ngircd). Before
+/// measuring, every client must have received a hello line from another member of its room.
 /// </remarks>
 internal sealed unsafe class ChatDriver : IDisposable
 {
@@ -105,6 +107,10 @@ internal sealed unsafe class ChatDriver : IDisposable
             if (_options.ChatProtocol == "line")
             {
                 Send(_clients[i], Encoding.ASCII.GetBytes($"/nick b{i}\n/join r{i % _rooms}\n"));
+            }
+            else if (_options.ChatProtocol == "irc")
+            {
+                Send(_clients[i], Encoding.ASCII.GetBytes($"NICK b{i}\r\nUSER b{i} 0 * :bench\r\nJOIN #r{i % _rooms}\r\n"));
             }
 
             // Read as we go: a server's welcome and join notices must not fill the socket buffers while thousands connect.
@@ -262,6 +268,14 @@ internal sealed unsafe class ChatDriver : IDisposable
 
         socket.Blocking = false;
         var client = new Client(index, index % _rooms, index / _rooms, socket, _lineSize);
+        if (_options.ChatProtocol == "irc")
+        {
+            var prefix = Encoding.ASCII.GetBytes($"PRIVMSG #r{client.Room} :");
+            client.Wire = new byte[prefix.Length + _lineSize + 1];
+            prefix.CopyTo(client.Wire, 0);
+            client.WirePrefix = prefix.Length;
+        }
+
         _clients.Add(client);
         var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN, Data = (ulong)index };
         LinuxSockets.EpollCtl(_epollFd, LinuxSockets.EPOLL_CTL_ADD, client.Fd, &ev);
@@ -304,6 +318,16 @@ internal sealed unsafe class ChatDriver : IDisposable
         if (seq > 0)
         {
             client.InFlight++;
+        }
+
+        if (client.Wire is { } wire)
+        {
+            // IRC: "PRIVMSG #rK :" before the line (already in place in Wire), its LF made CRLF after it.
+            client.Line.AsSpan(0, _lineSize - 1).CopyTo(wire.AsSpan(client.WirePrefix));
+            wire[^2] = (byte)'\r';
+            wire[^1] = (byte)'\n';
+            Send(client, wire);
+            return;
         }
 
         Send(client, client.Line);
@@ -367,6 +391,15 @@ internal sealed unsafe class ChatDriver : IDisposable
                 {
                     // The end of a long line of the server's own (ncat's list of who is connected): not a sender's line.
                     client.Discarding = false;
+                }
+                else if (end > 0 && data[end - 1] == (byte)'\r')
+                {
+                    // CRLF (IRC): the line as sent ended with LF alone.
+                    data[end - 1] = (byte)'\n';
+                    if (!OnLine(client, data[..end], now))
+                    {
+                        return;
+                    }
                 }
                 else if (!OnLine(client, data[..(end + 1)], now))
                 {
@@ -470,6 +503,8 @@ internal sealed unsafe class ChatDriver : IDisposable
         public readonly Socket Socket = socket;
         public readonly int Fd = (int)socket.Handle;
         public readonly byte[] Line = new byte[lineSize];
+        public byte[]? Wire;
+        public int WirePrefix;
         public readonly byte[] Partial = new byte[MaxLine + 1];
         public int PartialLength;
         public int InFlight;

@@ -146,9 +146,9 @@ internal sealed class BenchModeOptions(BenchMode mode)
 
     public readonly Option<string> ChatProtocol = new Option<string>("--protocol")
     {
-        Description = "line (sockcat serve chat's line protocol: /nick and /join first) or ncat (ncat --chat: nothing first, one room)",
+        Description = "line (sockcat serve chat's line protocol: /nick and /join first), ncat (ncat --chat: nothing first, one room) or irc (NICK, USER, JOIN #rN; each line a PRIVMSG: serve chat or an IRC server)",
         DefaultValueFactory = _ => "line",
-    }.OneOf("line", "ncat");
+    }.OneOf("line", "ncat", "irc");
 
     public readonly Option<double> LineRate = new Option<double>("--line-rate")
     {
