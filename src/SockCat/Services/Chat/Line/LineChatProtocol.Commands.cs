@@ -337,8 +337,9 @@ internal sealed partial class LineChatProtocol
 
     private static string Rooms(IReadOnlyList<ChatRoom> rooms) => rooms.Count switch
     {
-        0 => "there are none yet: yours will be the first",
-        _ => "/rooms lists the " + (rooms.Count == 1 ? "one there is" : $"{rooms.Count} there are"),
+        0 => "no rooms yet: yours will be the first",
+        1 => "1 room so far; /rooms lists it",
+        _ => $"{rooms.Count} rooms so far; /rooms lists them",
     };
 
     private static (string First, string After) Split(string text)
