@@ -221,8 +221,10 @@ internal sealed partial class LineChatProtocol
         }
 
         // The Topic event comes back to the setter too: "[#room] *** alice set the topic: ...".
-        Check(connection, FloodToken(user), null, null);
-        Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        if (Check(connection, FloodToken(user), null, null))
+        {
+            Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        }
     }
 
     private void Invite(IConnection connection, ChatUser user, string nick, string roomText)
