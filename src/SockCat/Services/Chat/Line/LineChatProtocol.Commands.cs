@@ -221,8 +221,10 @@ internal sealed partial class LineChatProtocol
         }
 
         // The Topic event comes back to the setter too: "[#room] *** alice set the topic: ...".
-        Check(connection, FloodToken(user), null, null);
-        Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        if (Check(connection, FloodToken(user), null, null))
+        {
+            Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        }
     }
 
     private void Invite(IConnection connection, ChatUser user, string nick, string roomText)
@@ -337,8 +339,9 @@ internal sealed partial class LineChatProtocol
 
     private static string Rooms(IReadOnlyList<ChatRoom> rooms) => rooms.Count switch
     {
-        0 => "there are none yet: yours will be the first",
-        _ => "/rooms lists the " + (rooms.Count == 1 ? "one there is" : $"{rooms.Count} there are"),
+        0 => "no rooms yet: yours will be the first",
+        1 => "1 room so far; /rooms lists it",
+        _ => $"{rooms.Count} rooms so far; /rooms lists them",
     };
 
     private static (string First, string After) Split(string text)
