@@ -249,6 +249,17 @@ public class LineChatProtocolTests
     }
 
     [Fact]
+    public void QuitWithoutReason_NoEmptyParentheses()
+    {
+        var rig = new ChatRig();
+        var alice = rig.User("alice", "r");
+        var bob = rig.User("bob", "r");
+        bob.Say("/quit");
+        rig.RunPosts();
+        Assert.Equal("*** bob quit\n", alice.Read());
+    }
+
+    [Fact]
     public void ClosedConnection_QuitsTheUser()
     {
         var rig = new ChatRig();

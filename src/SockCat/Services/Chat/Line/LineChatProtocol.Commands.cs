@@ -320,7 +320,7 @@ internal sealed partial class LineChatProtocol
         _done = true;
         if (_user is { } user)
         {
-            _hub.Quit(user, reason.Length == 0 ? "quit" : reason);
+            _hub.Quit(user, reason);
         }
 
         connection.Close();
