@@ -33,7 +33,7 @@ internal sealed partial class LineChatProtocol
         {
             Say(connection, LineReplies.IsCommand(name)
                 ? "error: choose a nickname first: /nick NAME"
-                : $"error: unknown command /{name}; /help lists the commands");
+                : $"error: unknown command /{ChatText.Clean(name)}; /help lists the commands");
             return;
         }
 
@@ -78,7 +78,7 @@ internal sealed partial class LineChatProtocol
                 Say(connection, rest.Length == 0 ? "*** you are back" : "*** you are away; /away alone when you are back");
                 break;
             default:
-                Say(connection, $"error: unknown command /{name}; /help lists the commands");
+                Say(connection, $"error: unknown command /{ChatText.Clean(name)}; /help lists the commands");
                 break;
         }
     }
@@ -320,7 +320,7 @@ internal sealed partial class LineChatProtocol
         _done = true;
         if (_user is { } user)
         {
-            _hub.Quit(user, reason.Length == 0 ? "quit" : reason);
+            _hub.Quit(user, reason);
         }
 
         connection.Close();
