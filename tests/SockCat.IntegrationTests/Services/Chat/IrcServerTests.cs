@@ -75,10 +75,11 @@ public sealed class IrcServerTests
         await using var _ = server;
         await using var alice = await RegisterAsync(server, "alice");
         await using var bob = await RegisterAsync(server, "bob");
+        // alice in first (connections on different loops race), then bob: she sees him join.
         await alice.SendAsync("JOIN #lobby");
+        await alice.ExpectAsync(" 366 alice #lobby ");
         await bob.SendAsync("JOIN #lobby");
-        await alice.ExpectAsync(" JOIN #lobby");
-        await alice.ExpectAsync(" JOIN #lobby");
+        await alice.ExpectAsync(":bob!bob@127.0.0.1 JOIN #lobby");
 
         // 64 KiB with no newline for a while, then the end of the line, then a good one.
         var huge = Encoding.ASCII.GetBytes("PRIVMSG #lobby :" + new string('x', 64 * 1024));
@@ -100,6 +101,7 @@ public sealed class IrcServerTests
         await using var alive = await RegisterAsync(server, "alive");
         await using var silent = await RegisterAsync(server, "silent");
         await alive.SendAsync("JOIN #lobby");
+        await alive.ExpectAsync(" 366 alive #lobby ");
         await silent.SendAsync("JOIN #lobby");
         await alive.ExpectAsync(":silent!silent@127.0.0.1 JOIN #lobby");
 
