@@ -14,4 +14,7 @@ public enum BenchMode
 
     /// <summary>For brokers: every connection sends lines that must reach every other connection; deliveries/s and latency.</summary>
     Broadcast,
+
+    /// <summary>For chat servers: connections spread over rooms send lines that must reach every other member of their room; deliveries/s and latency.</summary>
+    Chat,
 }

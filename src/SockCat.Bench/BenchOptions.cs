@@ -55,6 +55,21 @@ public sealed record BenchOptions
     /// <summary>Epoll loop threads of the client (the async and tls drivers run on the thread pool and ignore it).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>Chat mode: rooms the connections are spread over (connection i in room i mod Rooms).</summary>
+    public int Rooms { get; init; } = 1;
+
+    /// <summary>
+    /// Chat mode: <c>line</c> (sockcat's line protocol: /nick and /join first), <c>ncat</c> (ncat --chat: nothing first, one
+    /// room) or <c>irc</c> (NICK, USER and JOIN first; each line a PRIVMSG to the room).
+    /// </summary>
+    public string ChatProtocol { get; init; } = "line";
+
+    /// <summary>
+    /// Chat mode: lines a second each user sends, spread evenly over the users (an open loop, at a chat's pace, for latency);
+    /// 0 sends as fast as <see cref="Window"/> allows (a closed loop, for throughput).
+    /// </summary>
+    public double LinesPerSecondPerUser { get; init; }
+
     /// <summary>Seconds the run waits at the end for echoes still in flight before counting them as errors.</summary>
     public double DrainSeconds { get; init; } = 3;
 
@@ -96,6 +111,31 @@ public sealed record BenchOptions
         if (Mode == BenchMode.Broadcast && (Connections < 2 || MessageSize < BroadcastDriver.MinimumLineSize))
         {
             return $"bench broadcast needs --connections 2 or more and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+        }
+
+        if (Mode == BenchMode.Chat && (Url.Scheme == EndpointScheme.Tls || Io is not (null or BenchIo.Epoll)))
+        {
+            return "bench chat runs on the epoll loop over tcp:// and unix:// only";
+        }
+
+        if (Mode == BenchMode.Chat && (Rooms < 1 || Connections < 2 * Rooms || MessageSize < BroadcastDriver.MinimumLineSize))
+        {
+            return $"bench chat needs --rooms 1 or more, --connections at least twice --rooms and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+        }
+
+        if (Mode == BenchMode.Chat && LinesPerSecondPerUser < 0)
+        {
+            return "--line-rate must be 0 (as fast as --window allows) or more; e.g. --line-rate 1";
+        }
+
+        if (Mode == BenchMode.Chat && ChatProtocol is not ("line" or "ncat" or "irc"))
+        {
+            return $"bench chat speaks --protocol line, ncat or irc, not {ChatProtocol}";
+        }
+
+        if (Mode == BenchMode.Chat && ChatProtocol == "ncat" && Rooms != 1)
+        {
+            return "ncat --chat has one room; give --rooms 1 with --protocol ncat";
         }
 
         if (Connections < 1)

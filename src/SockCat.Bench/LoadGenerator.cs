@@ -40,6 +40,12 @@ public static class LoadGenerator
             return await BroadcastDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
         }
 
+        if (options.Mode == BenchMode.Chat)
+        {
+            RaiseFileLimit();
+            return await ChatDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
+        }
+
         if (options.Url.Scheme == EndpointScheme.Tls || options.Io is BenchIo.Async or BenchIo.Tls)
         {
             RaiseFileLimit();

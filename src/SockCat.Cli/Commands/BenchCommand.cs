@@ -27,6 +27,9 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateMode("broadcast", BenchMode.Broadcast,
             "For brokers (sockcat serve broker, ncat --broker): every connection sends its own --size-byte lines (64), one write each,"
             + " --window in flight, and each must reach every other connection, verified: deliveries/s and p50/p99/p99.9 latency."));
+        bench.Subcommands.Add(CreateMode("chat", BenchMode.Chat,
+            "For chat servers (sockcat serve chat, ncat --chat): -c users over --rooms rooms, each sending its own --size-byte lines"
+            + " to its room, --window in flight, each verified to reach every other member: deliveries/s and p50/p99/p99.9 latency."));
         return bench;
     }
 
@@ -169,7 +172,7 @@ internal static class BenchCommand
         {
             Mode = mode,
             Url = url!,
-            Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast => 100, _ => 1 },
+            Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast or BenchMode.Chat => 100, _ => 1 },
             MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
             MessageCount = count,
@@ -183,6 +186,9 @@ internal static class BenchCommand
             HoldSeconds = o.Get(p, o.Hold),
             ServerPid = p.GetValue(o.ServerPid),
             Threads = o.Get(p, o.Threads),
+            Rooms = o.Get(p, o.Rooms),
+            LinesPerSecondPerUser = o.Get(p, o.LineRate),
+            ChatProtocol = p.CommandResult.Command.Options.Contains(o.ChatProtocol) ? p.GetValue(o.ChatProtocol) ?? "line" : "line",
             Io = p.GetValue(o.Io) switch
             {
                 "epoll" => BenchIo.Epoll,
@@ -253,6 +259,19 @@ internal static class BenchCommand
                 break;
             case BenchMode.Broadcast:
                 table.AddRow("line", F($"{o.MessageSize} bytes, window {o.Window}, each to {o.Connections - 1:N0} others"));
+                table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
+                table.AddRow("deliveries", F($"{r.Messages:N0}, verified"));
+                table.AddRow("[bold]deliveries/s[/]", F($"[bold]{r.MessagesPerSecond:N0}[/]"));
+                table.AddRow("latency p50 / p99 / p99.9", F($"{r.Latency.Percentile(50) / 1000.0:0.0} / {r.Latency.Percentile(99) / 1000.0:0.0} / {r.Latency.Percentile(99.9) / 1000.0:0.0} µs"));
+                break;
+            case BenchMode.Chat:
+                table.AddRow("rooms", F($"{o.Rooms:N0} of about {o.Connections / o.Rooms:N0} users ({o.ChatProtocol} protocol)"));
+                table.AddRow("line", F($"{o.MessageSize} bytes, window {o.Window}, each to the {o.Connections / o.Rooms - 1:N0} others in its room"));
+                if (o.LinesPerSecondPerUser > 0)
+                {
+                    table.AddRow("offered", F($"{o.LinesPerSecondPerUser:0.###} lines/s per user, {o.LinesPerSecondPerUser * o.Connections:N0} lines/s in all"));
+                }
+
                 table.AddRow("measured", F($"{r.Seconds:0.00} s after {o.WarmupSeconds:0.#} s warm-up"));
                 table.AddRow("deliveries", F($"{r.Messages:N0}, verified"));
                 table.AddRow("[bold]deliveries/s[/]", F($"[bold]{r.MessagesPerSecond:N0}[/]"));

@@ -10,6 +10,7 @@ internal sealed class BenchModeOptions(BenchMode mode)
     {
         BenchMode.Conns => "The echo server: tcp://host:port or unix:///path.sock",
         BenchMode.Broadcast => "The broker: tcp://host:port or unix:///path.sock",
+        BenchMode.Chat => "The chat server: tcp://host:port or unix:///path.sock",
         _ => "The echo server: tcp://host:port, unix:///path.sock or tls://host:port",
     });
 
@@ -19,6 +20,7 @@ internal sealed class BenchModeOptions(BenchMode mode)
         {
             BenchMode.Conns => "Connections to open and hold [default: 1000]",
             BenchMode.Broadcast => "Connections, each sending its own lines to all the others [default: 100]",
+            BenchMode.Chat => "Connections (users), spread over --rooms, each sending its own lines to its room [default: 100]",
             _ => "Connections, each with its own traffic [default: 1]",
         },
         HelpName = "N",
@@ -29,11 +31,11 @@ internal sealed class BenchModeOptions(BenchMode mode)
         Description = mode switch
         {
             BenchMode.PingPong => "Message size in bytes",
-            BenchMode.Broadcast => "Line size in bytes, the newline included",
+            BenchMode.Broadcast or BenchMode.Chat => "Line size in bytes, the newline included",
             _ => "Bytes per message, the unit of --count",
         },
         HelpName = "BYTES",
-        DefaultValueFactory = _ => mode == BenchMode.Broadcast ? 64 : 32,
+        DefaultValueFactory = _ => mode is BenchMode.Broadcast or BenchMode.Chat ? 64 : 32,
     }.Whole(new NumberRule("bytes", "32", Min: 1, Max: BenchOptions.MaxMessageSize));
 
     public readonly Option<double?> Duration = new Option<double?>("--duration", "-d")
@@ -135,19 +137,40 @@ internal sealed class BenchModeOptions(BenchMode mode)
         where T : struct =>
         p.CommandResult.Command.Options.Contains(option) ? p.GetValue(option) : (T)option.GetDefaultValue()!;
 
+    public readonly Option<int> Rooms = new Option<int>("--rooms")
+    {
+        Description = "Rooms the connections are spread over (connection i in room i mod N)",
+        HelpName = "N",
+        DefaultValueFactory = _ => 1,
+    }.Whole(new NumberRule("rooms", "50", Min: 1));
+
+    public readonly Option<string> ChatProtocol = new Option<string>("--protocol")
+    {
+        Description = "line (sockcat serve chat's line protocol: /nick and /join first), ncat (ncat --chat: nothing first, one room) or irc (NICK, USER, JOIN #rN; each line a PRIVMSG: serve chat or an IRC server)",
+        DefaultValueFactory = _ => "line",
+    }.OneOf("line", "ncat", "irc");
+
+    public readonly Option<double> LineRate = new Option<double>("--line-rate")
+    {
+        Description = "Lines a second each user sends, spread evenly over the users (latency at a chat's pace); 0: as fast as --window allows (throughput)",
+        HelpName = "N",
+        DefaultValueFactory = _ => 0,
+    }.Real(new NumberRule("lines a second", "1", Min: 0));
+
     public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
     public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Url);
-        Option[] traffic = mode is BenchMode.PingPong or BenchMode.Broadcast ? [Size, Duration, Count, Window, Warmup] : [Size, Duration, Count, InFlight, Warmup];
+        Option[] traffic = mode is BenchMode.PingPong or BenchMode.Broadcast or BenchMode.Chat ? [Size, Duration, Count, Window, Warmup] : [Size, Duration, Count, InFlight, Warmup];
         Option[] options = mode switch
         {
             BenchMode.Conns => [Connections, Source, Sources, Rate, Burst, ConnectTimeout, Hold, ServerPid, Threads, Json, NoProgress],
             // The broadcast driver runs on one epoll loop, connects all at once and measures for a duration: none of --io,
             // --count, the connect pacing, the sources or --threads applies to it.
             BenchMode.Broadcast => [Connections, Size, Duration, Window, Warmup, ConnectTimeout, Json, NoProgress],
+            BenchMode.Chat => [Connections, Rooms, ChatProtocol, LineRate, Size, Duration, Window, Warmup, ConnectTimeout, Json, NoProgress],
             _ => [Connections, .. traffic, Source, Sources, Rate, Burst, ConnectTimeout, Threads, Io, Json, NoProgress],
         };
         foreach (var o in options)

@@ -23,6 +23,7 @@ internal static class ServeCommand
             """);
         command.Subcommands.Add(ServeEchoCommand.Create());
         command.Subcommands.Add(ServeBrokerCommand.Create());
+        command.Subcommands.Add(ServeChatCommand.Create());
         return command;
     }
 }
@@ -150,13 +151,18 @@ internal sealed class ServeOptions
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
     /// <param name="datagramProtocol">Serves udp:// endpoints for verbs that have a datagram form (echo); null: udp:// is refused.</param>
     /// <param name="logging">Called with the log's factory before the server starts, for a service that logs lines of its own.</param>
+    /// <param name="protocolSchemes">
+    /// A verb's own schemes (chat's <c>irc://</c>): a URL with one of these is a tcp:// listener whose connections get that
+    /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
+    /// </param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
         IDatagramProtocol? datagramProtocol = null,
-        Action<ILoggerFactory>? logging = null)
+        Action<ILoggerFactory>? logging = null,
+        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -171,14 +177,24 @@ internal sealed class ServeOptions
         }
 
         var urls = new List<EndpointUrl>();
-        foreach (var text in parseResult.GetValue(Endpoints) ?? [])
+        var factories = new List<Func<IConnection, IConnectionProtocol>>();
+        foreach (var given in parseResult.GetValue(Endpoints) ?? [])
         {
+            var text = given;
+            Func<IConnection, IConnectionProtocol>? schemeFactory = null;
+            if (protocolSchemes is not null && text.IndexOf("://", StringComparison.Ordinal) is > 0 and var at
+                && protocolSchemes.TryGetValue(text[..at].ToLowerInvariant(), out schemeFactory))
+            {
+                text = "tcp" + text[at..];
+            }
+
             if (!EndpointUrl.TryParse(text, out var url, out var error))
             {
                 return Fail(error!, ExitCodes.Usage);
             }
 
             urls.Add(url!);
+            factories.Add(schemeFactory ?? protocolFactory);
         }
 
         // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
@@ -282,7 +298,13 @@ internal sealed class ServeOptions
         {
             if (streamUrls.Count > 0)
             {
-                bound.AddRange(await server.StartAsync(streamUrls, CancellationToken.None));
+                // Each stream URL once with its factory: irc://127.0.0.1:0 beside tcp://127.0.0.1:0 is a second listener.
+                foreach (var (url, factory) in urls.Zip(factories).Where(p => !datagramUrls.Contains(p.First)).Distinct())
+                {
+                    server.Listen(url, factory);
+                }
+
+                bound.AddRange(await server.StartAsync(CancellationToken.None));
             }
 
             var udpOptions = new DatagramServerOptions { Access = access };

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using SockCat.Server;
+using SockCat.Services.Chat;
+
+namespace SockCat.Cli.Commands;
+
+/// <summary>
+/// <c>sockcat serve chat URL...</c>: rooms, private rooms and private messages for telnet and nc users (the line protocol)
+/// and IRC clients on the same port, as a better <c>ncat --chat</c>.
+/// </summary>
+internal static class ServeChatCommand
+{
+    public static Command Create()
+    {
+        var options = new ServeOptions();
+        var maxLine = new Option<int>("--max-line")
+        {
+            HelpName = "BYTES",
+            Description = "The longest line a client may send; a longer one is refused with one error line, never relayed",
+            DefaultValueFactory = _ => ChatServiceOptions.DefaultMaxLineLength,
+        }.Whole(new NumberRule("bytes", $"{ChatServiceOptions.DefaultMaxLineLength}", Min: 16, Max: 1024 * 1024));
+        var registerTimeout = new Option<double>("--register-timeout")
+        {
+            HelpName = "SECONDS",
+            Description = "Disconnect a client that has not chosen a nickname in SECONDS",
+            DefaultValueFactory = _ => 60,
+        }.Real(NumberRule.Seconds("60"));
+        var flood = new Option<double>("--flood")
+        {
+            HelpName = "N",
+            Description = "Messages a second one user may send (after a burst of twice as many); past it a warning, then a disconnect; 0: no limit",
+            DefaultValueFactory = _ => 10,
+        }.Real(new NumberRule("messages a second", "10", Min: 0, Max: 1_000_000));
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "What clients speak: auto (told apart by the first line: NICK, USER, CAP or PASS is IRC), line (telnet and nc) or irc; an irc://HOST:PORT listener speaks IRC whatever this says",
+            DefaultValueFactory = _ => "auto",
+        }.OneOf("auto", "line", "irc");
+        var pingInterval = new Option<double>("--ping-interval")
+        {
+            HelpName = "SECONDS",
+            Description = "Send an IRC client silent for SECONDS a PING, and disconnect it when it stays silent as long again",
+            DefaultValueFactory = _ => 90,
+        }.Real(NumberRule.Seconds("90"));
+        var command = new Command("chat", """
+            Chat rooms, private rooms and private messages, for people at telnet or nc and for IRC clients on the same port
+            (told apart by their first line). Line protocol: /nick NAME, /join ROOM [KEY], /msg NICK TEXT, /help; a plain line
+            goes to your current room and arrives as [#room] <alice> hello. A client that stops reading is cut (--max-queue),
+            and its rooms are told; the others go on.
+            Examples:
+              sockcat serve chat tcp://0.0.0.0:6667
+              sockcat serve chat tcp://127.0.0.1:4444 --max-line 1024 --flood 5
+              sockcat serve chat tcp://0.0.0.0:4444 irc://0.0.0.0:6667
+              nc 127.0.0.1 4444        then: /nick alice, /join lobby, hello
+            Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
+            """);
+        options.AddTo(command);
+        command.Options.Add(maxLine);
+        command.Options.Add(registerTimeout);
+        command.Options.Add(flood);
+        command.Options.Add(protocol);
+        command.Options.Add(pingInterval);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var max = parseResult.GetValue(maxLine);
+            var rate = parseResult.GetValue(flood);
+            var hub = new ChatHub(new ChatOptions
+            {
+                FloodMessagesPerSecond = rate,
+                FloodBurst = Math.Max(1, (int)Math.Min(int.MaxValue, Math.Ceiling(rate * 2))),
+            });
+            var chat = new ChatService(hub, new ChatServiceOptions
+            {
+                MaxLineLength = max,
+                RegistrationTimeout = TimeSpan.FromSeconds(parseResult.GetValue(registerTimeout)),
+                Protocol = parseResult.GetValue(protocol) switch
+                {
+                    "line" => ChatProtocolMode.Line,
+                    "irc" => ChatProtocolMode.Irc,
+                    _ => ChatProtocolMode.Auto,
+                },
+                Irc = new IrcOptions { PingInterval = TimeSpan.FromSeconds(parseResult.GetValue(pingInterval)) },
+            });
+            var ircListener = new Dictionary<string, Func<IConnection, IConnectionProtocol>>
+            {
+                ["irc"] = connection => chat.CreateProtocolFor(connection, ChatProtocolMode.Irc),
+            };
+            return options.RunAsync(parseResult, chat.CreateProtocol, serverOptions =>
+            {
+                // What the framer leaves is at most one line: keep the input bound above it.
+                serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
+            }, cancellationToken, protocolSchemes: ircListener);
+        });
+        return command;
+    }
+}
