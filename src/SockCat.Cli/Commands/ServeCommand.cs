@@ -23,6 +23,7 @@ internal static class ServeCommand
             """);
         command.Subcommands.Add(ServeEchoCommand.Create());
         command.Subcommands.Add(ServeBrokerCommand.Create());
+        command.Subcommands.Add(ServeExecCommand.Create());
         return command;
     }
 }
@@ -127,6 +128,9 @@ internal sealed class ServeOptions
         Description = "Let pages from ORIGIN (https://example.com, or * for any) open WebSockets on ws:// and wss:// endpoints; repeatable or comma-separated [default: the endpoint's own origin only]",
     };
 
+    /// <summary>The endpoint words, for a verb whose URL argument holds more (exec's program after <c>--</c>); null: <see cref="Endpoints"/>.</summary>
+    public Func<ParseResult, IEnumerable<string>>? EndpointTexts { get; init; }
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Endpoints);
@@ -154,7 +158,9 @@ internal sealed class ServeOptions
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null)
+        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null,
+        Action<ILoggerFactory>? loggingReady = null,
+        Func<Task>? stopped = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -169,7 +175,7 @@ internal sealed class ServeOptions
         }
 
         var urls = new List<EndpointUrl>();
-        foreach (var text in parseResult.GetValue(Endpoints) ?? [])
+        foreach (var text in EndpointTexts?.Invoke(parseResult) ?? parseResult.GetValue(Endpoints) ?? [])
         {
             if (!EndpointUrl.TryParse(text, out var url, out var error))
             {
@@ -270,6 +276,7 @@ internal sealed class ServeOptions
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
 
+        loggingReady?.Invoke(loggerFactory);
         using var signals = new StopSignals(steps: 2, cancellationToken);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
         var datagramServers = new List<UdpEchoServer>();
@@ -354,6 +361,11 @@ internal sealed class ServeOptions
             }
 
             summary = await server.StopAsync(options.DrainTimeout, signals.Now);
+        }
+
+        if (stopped is not null)
+        {
+            await stopped();
         }
 
         logProvider.Dispose();
