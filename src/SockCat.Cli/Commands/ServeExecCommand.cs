@@ -19,7 +19,7 @@ internal static class ServeExecCommand
         var killAfter = new Option<double>("--kill-after")
         {
             HelpName = "SECONDS",
-            Description = "When a client leaves, its program and everything it started get SIGTERM, then SIGKILL after SECONDS",
+            Description = "When a client leaves, its program may run on for SECONDS (its stdin closed); then it and everything it started get SIGTERM, and SIGKILL half a second later",
             DefaultValueFactory = _ => 1,
         }.Real(NumberRule.SecondsOrZero("1"));
         var maxProcs = new Option<int?>("--max-procs")
@@ -65,7 +65,7 @@ internal static class ServeExecCommand
         var command = new Command("exec", $"""
             Run a program for each client: what the client sends is the program's stdin, its stdout goes to the client
             as it comes, as ncat --exec and websocketd. When the client leaves, the program and everything it started
-            get SIGTERM, then SIGKILL (--kill-after). Its exit code is logged.
+            get SIGTERM after --kill-after, then SIGKILL; all are gone and reaped. Its exit code is logged.
             Examples:
               {Example}
               sockcat serve exec tcp://127.0.0.1:5000 --max-procs 10 --token-file secret.txt -- ./job.sh

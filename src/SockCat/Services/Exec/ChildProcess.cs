@@ -90,43 +90,62 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>setsid from util-linux; found once.</summary>
     internal static string SetsidPath { get; } = ExecService.FindProgram("setsid") ?? "setsid";
 
-    /// <summary>
-    /// Ends the program's whole session: SIGTERM (and SIGCONT, for a stopped job) to every member, SIGKILL to those
-    /// still running after <paramref name="killAfter"/>; then reaps the orphans re-parented here. Completes once
-    /// nothing of the session runs and the program has been reaped. Idempotent.
-    /// </summary>
-    public Task TerminateAsync(TimeSpan killAfter) => _terminating ??= TerminateCoreAsync(killAfter);
+    /// <summary>How long SIGTERM is given before SIGKILL.</summary>
+    internal static readonly TimeSpan TermGrace = TimeSpan.FromMilliseconds(500);
 
-    private async Task TerminateCoreAsync(TimeSpan killAfter)
+    /// <summary>
+    /// Ends the program's whole session: what is still running after <paramref name="grace"/> (its stdin closed, a
+    /// program may end by itself) gets SIGTERM (and SIGCONT, for a stopped job), and what still runs
+    /// <see cref="TermGrace"/> later gets SIGKILL; then the orphans re-parented here are reaped. Completes once nothing
+    /// of the session runs and the program has been reaped. Only the first call's grace counts.
+    /// </summary>
+    public Task TerminateAsync(TimeSpan grace) => _terminating ??= TerminateCoreAsync(grace);
+
+    private async Task TerminateCoreAsync(TimeSpan grace)
     {
-        if (ProcessSessions.AnyAlive(Pid))
+        if (!await EndedWithinAsync(grace).ConfigureAwait(false))
         {
             ProcessSessions.Signal(Pid, LinuxProcesses.SIGTERM);
             ProcessSessions.Signal(Pid, LinuxProcesses.SIGCONT);
-            var deadline = Stopwatch.StartNew();
-            // The program's own exit is an event; its descendants are only seen in /proc, so they are polled.
-            try
+            if (!await EndedWithinAsync(TermGrace).ConfigureAwait(false))
             {
-                await Exited.WaitAsync(killAfter).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-
-            while (ProcessSessions.AnyAlive(Pid) && deadline.Elapsed < killAfter)
-            {
-                await Task.Delay(20).ConfigureAwait(false);
-            }
-
-            for (var i = 0; ProcessSessions.AnyAlive(Pid) && i < 500; i++)
-            {
-                ProcessSessions.Signal(Pid, LinuxProcesses.SIGKILL);
-                await Task.Delay(10).ConfigureAwait(false);
+                for (var i = 0; ProcessSessions.AnyAlive(Pid) && i < 500; i++)
+                {
+                    ProcessSessions.Signal(Pid, LinuxProcesses.SIGKILL);
+                    await Task.Delay(10).ConfigureAwait(false);
+                }
             }
         }
 
         await Exited.ConfigureAwait(false);
         ProcessSessions.ReapOrphans(Pid, Pid);
+    }
+
+    /// <summary>Whether the program and everything of its session have ended within <paramref name="time"/>.</summary>
+    private async Task<bool> EndedWithinAsync(TimeSpan time)
+    {
+        var clock = Stopwatch.StartNew();
+        // The program's own exit is an event; its descendants are only seen in /proc, so they are polled.
+        try
+        {
+            await Exited.WaitAsync(time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return !ProcessSessions.AnyAlive(Pid);
+        }
+
+        while (ProcessSessions.AnyAlive(Pid))
+        {
+            if (clock.Elapsed >= time)
+            {
+                return false;
+            }
+
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <summary>How the program ended, for the log: "exited with code 3", "killed by SIGTERM".</summary>

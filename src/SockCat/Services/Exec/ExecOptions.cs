@@ -25,8 +25,9 @@ public sealed class ExecOptions
     public bool UseShell { get; init; }
 
     /// <summary>
-    /// How long a process group has after SIGTERM (sent when its client leaves, or the server stops) before SIGKILL.
-    /// Defaults to 1 second.
+    /// How long a program whose client has gone (or whose server stops) may run on, its stdin closed, before its whole
+    /// session (its process group, grandchildren included) gets SIGTERM; SIGKILL follows half a second later.
+    /// Defaults to 1 second. What the program left running when it exited by itself gets SIGTERM at once.
     /// </summary>
     public TimeSpan KillAfter { get; init; } = TimeSpan.FromSeconds(1);
 

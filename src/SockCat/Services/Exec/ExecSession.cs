@@ -94,10 +94,11 @@ internal sealed class ExecSession
             var output = merge ? Task.WhenAll(stdout, stderr) : stdout;
             _ = output.ContinueWith(_ => { if (!_gone.IsCancellationRequested) _client.OutputEnded(); }, TaskScheduler.Default);
 
-            await Task.WhenAny(child.Exited, _goneSignal.Task).ConfigureAwait(false);
+            var first = await Task.WhenAny(child.Exited, _goneSignal.Task).ConfigureAwait(false);
             // Either way nothing of the program outlives this: what it left running (a background job holding its
-            // stdout open, say) goes too, so that its output ends and its place is free.
-            await child.TerminateAsync(_service.Options.KillAfter).ConfigureAwait(false);
+            // stdout open, say) goes too, so that its output ends and its place is free. A program whose client has
+            // gone first has the grace to end by itself, its stdin closed.
+            await child.TerminateAsync(first == child.Exited ? TimeSpan.Zero : _service.Options.KillAfter).ConfigureAwait(false);
             var code = await child.Exited.ConfigureAwait(false);
             ExecLog.Exited(_service.Logger, child.Pid, _client.Peer, ChildProcess.DescribeExit(code));
             await Task.WhenAll(output, stderr).ConfigureAwait(false);
