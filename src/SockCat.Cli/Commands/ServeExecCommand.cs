@@ -61,6 +61,24 @@ internal static class ServeExecCommand
             Description = "The terminal's size under --pty when the client gives none",
             DefaultValueFactory = _ => "24x80",
         };
+        var broadcast = new Option<bool>("--broadcast")
+        {
+            Description = "Run one program for all clients: each sees its output from the moment it connects, after the last --scrollback lines; a client that falls behind is told how many lines it missed",
+        };
+        var scrollback = new Option<int>("--scrollback")
+        {
+            HelpName = "LINES",
+            Description = "Lines a late joiner gets under --broadcast",
+            DefaultValueFactory = _ => 100,
+        }.Whole(new NumberRule("lines", "100", Min: 0));
+        var restart = new Option<bool>("--restart")
+        {
+            Description = "Under --broadcast, start the program again when it exits (after 1 s, doubling to 30 s while it keeps failing)",
+        };
+        var broadcastInput = new Option<bool>("--broadcast-input")
+        {
+            Description = "Under --broadcast, give what clients send to the program's stdin (by default it is dropped)",
+        };
 
         var command = new Command("exec", $"""
             Run a program for each client: what the client sends is the program's stdin, its stdout goes to the client
@@ -71,6 +89,7 @@ internal static class ServeExecCommand
               sockcat serve exec tcp://127.0.0.1:5000 --max-procs 10 --token-file secret.txt -- ./job.sh
               sockcat serve exec tcp://127.0.0.1:5000 --shell -- 'tail -f /var/log/syslog | grep error'
               sockcat serve exec tcp://127.0.0.1:5000 --pty -- bash -i
+              sockcat serve exec tcp://127.0.0.1:5000 --broadcast --scrollback 500 -- python3 -u long_job.py
             The program gets only an allow-list of the server's variables, plus REMOTE_ADDR, REMOTE_PORT, SERVER_NAME,
             SERVER_PORT, SERVER_PROTOCOL as websocketd sets them. Binding other than loopback prints a warning.
             """);
@@ -84,6 +103,10 @@ internal static class ServeExecCommand
         command.Options.Add(stderrMode);
         command.Options.Add(pty);
         command.Options.Add(ptySize);
+        command.Options.Add(broadcast);
+        command.Options.Add(scrollback);
+        command.Options.Add(restart);
+        command.Options.Add(broadcastInput);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -163,7 +186,16 @@ internal static class ServeExecCommand
                 Pty = parseResult.GetValue(pty),
                 PtyRows = rows,
                 PtyColumns = columns,
+                Broadcast = parseResult.GetValue(broadcast),
+                Scrollback = parseResult.GetValue(scrollback),
+                Restart = parseResult.GetValue(restart),
+                BroadcastInput = parseResult.GetValue(broadcastInput),
+                ViewerQueueBytes = Math.Min(64 * 1024, parseResult.GetValue(options.MaxQueue) ?? int.MaxValue),
             };
+            if (!execOptions.Broadcast && (execOptions.Restart || execOptions.BroadcastInput))
+            {
+                return Fail($"{(execOptions.Restart ? "--restart" : "--broadcast-input")} is for --broadcast; add --broadcast to run one program for all clients");
+            }
 
             foreach (var text in urls)
             {
@@ -174,12 +206,18 @@ internal static class ServeExecCommand
             }
 
             ExecService? exec = null;
-            return await options.RunAsync(
+            try
+            {
+                return await options.RunAsync(
                 parseResult,
                 c => exec!.CreateProtocol(c),
                 configure: null,
                 cancellationToken,
-                loggingReady: loggerFactory => exec = new ExecService(execOptions, loggerFactory),
+                loggingReady: loggerFactory =>
+                {
+                    exec = new ExecService(execOptions, loggerFactory);
+                    exec.Start();
+                },
                 stopped: async () =>
                 {
                     if (exec is not null)
@@ -187,6 +225,15 @@ internal static class ServeExecCommand
                         await exec.DisposeAsync();
                     }
                 });
+            }
+            finally
+            {
+                // A server that failed to start has started a broadcast program already.
+                if (exec is not null)
+                {
+                    await exec.DisposeAsync();
+                }
+            }
         });
         return command;
     }

@@ -58,6 +58,27 @@ public sealed class ExecOptions
     /// <summary>The terminal's columns under <see cref="Pty"/> when the client gives no size. Defaults to 80.</summary>
     public int PtyColumns { get; init; } = 80;
 
+    /// <summary>
+    /// Runs one program for all clients instead of one each: every client sees its output from the moment it connects,
+    /// after the last <see cref="Scrollback"/> lines. Defaults to false.
+    /// </summary>
+    public bool Broadcast { get; init; }
+
+    /// <summary>Lines of a broadcast kept for late joiners (and for resuming Server-Sent Events). Defaults to 100.</summary>
+    public int Scrollback { get; init; } = 100;
+
+    /// <summary>Starts a broadcast program again when it exits, after a backoff (1 s, doubling to 30 s). Defaults to false.</summary>
+    public bool Restart { get; init; }
+
+    /// <summary>Gives clients' input to the broadcast program's stdin (otherwise it is read and dropped). Defaults to false.</summary>
+    public bool BroadcastInput { get; init; }
+
+    /// <summary>
+    /// How far a broadcast viewer may fall behind, in bytes queued for it, before lines are dropped for it (and it is
+    /// told how many it missed). Keep it under the server's slow-consumer limit. Defaults to 64 KiB.
+    /// </summary>
+    public int ViewerQueueBytes { get; init; } = 64 * 1024;
+
     /// <summary>The longest stderr line logged whole, in bytes; a longer one is logged in pieces. Defaults to 4096.</summary>
     public int MaxLogLineLength { get; init; } = 4096;
 }

@@ -22,8 +22,10 @@ public sealed class ExecService : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ExecSession, byte> _sessions = new();
     private readonly byte[]? _token;
+    private readonly BroadcastHub? _hub;
     private int _running;
     private int _disposed;
+    private int _started;
 
     /// <summary>Makes the service; nothing is started until a client comes.</summary>
     /// <param name="options">The program and the limits.</param>
@@ -35,6 +37,7 @@ public sealed class ExecService : IAsyncDisposable
         Options = options;
         Logger = loggerFactory?.CreateLogger("SockCat.Services.Exec") ?? NullLogger.Instance;
         _token = options.Token is null ? null : Encoding.UTF8.GetBytes(options.Token);
+        _hub = options.Broadcast ? new BroadcastHub(this) : null;
     }
 
     /// <summary>The options the service was made with.</summary>
@@ -47,8 +50,31 @@ public sealed class ExecService : IAsyncDisposable
 
     internal string ProgramName => Options.UseShell ? "sh -c" : Path.GetFileName(Options.Program);
 
-    /// <summary>The protocol for one client: the factory to give a <see cref="SockCatServer"/>.</summary>
-    public IConnectionProtocol CreateProtocol(IConnection connection) => new ExecProtocol(this);
+    /// <summary>
+    /// The protocol for one client: the factory to give a <see cref="SockCatServer"/>. In broadcast mode the client
+    /// joins the one program (started by <see cref="Start"/>, or by the first client).
+    /// </summary>
+    public IConnectionProtocol CreateProtocol(IConnection connection)
+    {
+        if (_hub is null)
+        {
+            return new ExecProtocol(this);
+        }
+
+        Start();
+        return new BroadcastProtocol(this, _hub);
+    }
+
+    /// <summary>In broadcast mode, starts the program now rather than with the first client; otherwise does nothing.</summary>
+    public void Start()
+    {
+        if (_hub is not null && Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            _hub.Start(ExecEnvironment.Build(Options, null, null, "TCP"));
+        }
+    }
+
+    internal BroadcastHub? Hub => _hub;
 
     /// <summary>
     /// The full path of <paramref name="name"/>: itself when it holds a slash (and exists), else the first executable
@@ -78,6 +104,11 @@ public sealed class ExecService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Interlocked.Exchange(ref _disposed, 1);
+        if (_hub is not null)
+        {
+            await _hub.StopAsync().ConfigureAwait(false);
+        }
+
         await Task.WhenAll(_sessions.Keys.Select(s => s.TerminateAsync())).ConfigureAwait(false);
     }
 
