@@ -13,7 +13,12 @@ internal static class ServeExecCommand
 
     public static Command Create()
     {
-        var options = new ServeOptions { EndpointTexts = parseResult => Split(parseResult).Urls };
+        var web = new Option<string[]>("--web")
+        {
+            HelpName = "URL",
+            Description = "Also serve a page that shows the program live, its WebSocket (one text message per line, as websocketd) and /events (Server-Sent Events) at URL, e.g. http://127.0.0.1:8080/",
+        };
+        var options = new ServeOptions { EndpointTexts = parseResult => [.. Split(parseResult).Urls, .. parseResult.GetValue(web) ?? []] };
         // The program's own words come after "--" and may start with '-': the URL argument takes them, and they are split off here.
         options.Endpoints.Validators.Clear();
         var killAfter = new Option<double>("--kill-after")
@@ -90,6 +95,8 @@ internal static class ServeExecCommand
               sockcat serve exec tcp://127.0.0.1:5000 --shell -- 'tail -f /var/log/syslog | grep error'
               sockcat serve exec tcp://127.0.0.1:5000 --pty -- bash -i
               sockcat serve exec tcp://127.0.0.1:5000 --broadcast --scrollback 500 -- python3 -u long_job.py
+              sockcat serve exec tcp://127.0.0.1:5000 --web http://127.0.0.1:8080/ --broadcast -- python3 -u long_job.py
+              sockcat serve exec ws://127.0.0.1:8080/ -- ./count.sh            a page written for websocketd works unchanged
             The program gets only an allow-list of the server's variables, plus REMOTE_ADDR, REMOTE_PORT, SERVER_NAME,
             SERVER_PORT, SERVER_PROTOCOL as websocketd sets them. Binding other than loopback prints a warning.
             """);
@@ -107,6 +114,7 @@ internal static class ServeExecCommand
         command.Options.Add(scrollback);
         command.Options.Add(restart);
         command.Options.Add(broadcastInput);
+        command.Options.Add(web);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
@@ -197,7 +205,7 @@ internal static class ServeExecCommand
                 return Fail($"{(execOptions.Restart ? "--restart" : "--broadcast-input")} is for --broadcast; add --broadcast to run one program for all clients");
             }
 
-            foreach (var text in urls)
+            foreach (var text in urls.Concat(parseResult.GetValue(web) ?? []))
             {
                 if (EndpointUrl.TryParse(text, out var url, out _) && url!.Scheme != EndpointScheme.Unix && !IsLoopback(url.Host))
                 {
@@ -211,7 +219,7 @@ internal static class ServeExecCommand
                 return await options.RunAsync(
                 parseResult,
                 c => exec!.CreateProtocol(c),
-                configure: null,
+                configure: serverOptions => serverOptions.Web.MapRoutes = (routes, listener) => routes.MapExec(exec!, listener.Path),
                 cancellationToken,
                 loggingReady: loggerFactory =>
                 {

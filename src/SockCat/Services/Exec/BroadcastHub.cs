@@ -38,6 +38,18 @@ internal sealed class BroadcastHub
     /// <summary>The program's exit code once it has ended for good; null while it runs (or will run again).</summary>
     public int? FinalExitCode { get; private set; }
 
+    /// <summary>The number of the last line published; -1 before the first.</summary>
+    public long LastSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sequence - 1;
+            }
+        }
+    }
+
     public void Start(IReadOnlyDictionary<string, string> environment) => _run = Task.Run(() => RunAsync(environment));
 
     /// <summary>

@@ -45,5 +45,39 @@ internal static class ExecEnvironment
         return environment;
     }
 
+    /// <summary>The variables websocketd sets for a web client: the CGI ones from the request, and its headers as HTTP_*.</summary>
+    public static Dictionary<string, string> ForRequest(ExecOptions options, Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        var connection = context.Connection;
+        var request = context.Request;
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["REQUEST_METHOD"] = request.Method,
+            ["SCRIPT_NAME"] = request.Path.Value ?? "/",
+            ["PATH_INFO"] = "",
+            ["QUERY_STRING"] = request.QueryString.HasValue ? request.QueryString.Value![1..] : "",
+            ["REQUEST_URI"] = $"{request.Path}{request.QueryString}",
+        };
+        if (request.IsHttps)
+        {
+            extra["HTTPS"] = "on";
+        }
+
+        foreach (var (name, value) in request.Headers)
+        {
+            // The credentials a browser sends are the client's, not the program's business.
+            if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            extra["HTTP_" + name.ToUpperInvariant().Replace('-', '_')] = value.ToString();
+        }
+
+        var remote = connection.RemoteIpAddress is { } r ? new IPEndPoint(r, connection.RemotePort) : null;
+        var local = connection.LocalIpAddress is { } l ? new IPEndPoint(l, connection.LocalPort) : null;
+        return Build(options, remote, local, request.Protocol, extra);
+    }
+
     private static string Plain(IPAddress address) => (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 }
