@@ -32,7 +32,10 @@ public sealed partial class ServeExecPtyTests
         var pid = int.Parse(await ReadUntilAsync(client, JobPid()));
         Assert.True(Exists(pid));
 
-        await client.SendAsync("sleep 1000\n"u8.ToArray());
+        // The job prints FG once it is the terminal's foreground group (bash hands it the terminal before it runs):
+        // a Ctrl+C sent earlier would reach bash at its prompt instead. The echoed command shows F""G, not FG.
+        await client.SendAsync("sh -c 'echo F\"\"G; exec sleep 1000'\n"u8.ToArray());
+        await ReadUntilAsync(client, Foreground());
         await client.SendAsync("\u0003"u8.ToArray());
         await client.SendAsync("echo \"STATUS $?\"\n"u8.ToArray());
         Assert.Equal("130", await ReadUntilAsync(client, Status()));   // the foreground sleep got SIGINT, bash did not
@@ -63,6 +66,9 @@ public sealed partial class ServeExecPtyTests
     // The echoed command holds "JOB $!" literally; only the program's output has digits there.
     [GeneratedRegex(@"JOB (\d+)")]
     private static partial Regex JobPid();
+
+    [GeneratedRegex(@"(FG)")]
+    private static partial Regex Foreground();
 
     [GeneratedRegex(@"STATUS (\d+)")]
     private static partial Regex Status();

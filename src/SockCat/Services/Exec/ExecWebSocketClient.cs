@@ -54,7 +54,14 @@ internal sealed class ExecWebSocketClient(ExecService service, WebSocketSession 
             _session.Input(message.Payload.Span);
         }
 
-        await _taken.WaitAsync(webSocket.Ended).ConfigureAwait(false);
+        try
+        {
+            await _taken.WaitAsync(webSocket.Ended).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The WebSocket ended while the program had not taken the input: nothing more to read.
+        }
     }
 
     public ValueTask OnClosedAsync(WebSocketSession webSocket, string? reason)

@@ -33,7 +33,14 @@ internal sealed class ExecWebSocketViewer(ExecService service, BroadcastHub hub,
         }
 
         hub.Input(this, line);
-        await _taken.WaitAsync(webSocket.Ended).ConfigureAwait(false);
+        try
+        {
+            await _taken.WaitAsync(webSocket.Ended).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The WebSocket ended while the program had not taken the input: nothing more to read.
+        }
     }
 
     public ValueTask OnClosedAsync(WebSocketSession webSocket, string? reason)
