@@ -7,6 +7,7 @@ public sealed class HelpApprovalTests
     [InlineData("connect")]
     [InlineData("listen")]
     [InlineData("serve echo")]
+    [InlineData("serve exec")]
     [InlineData("bench pingpong")]
     [InlineData("bench stream")]
     [InlineData("bench conns")]

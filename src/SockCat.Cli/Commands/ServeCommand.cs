@@ -24,6 +24,7 @@ internal static class ServeCommand
         command.Subcommands.Add(ServeEchoCommand.Create());
         command.Subcommands.Add(ServeBrokerCommand.Create());
         command.Subcommands.Add(ServeChatCommand.Create());
+        command.Subcommands.Add(ServeExecCommand.Create());
         return command;
     }
 }
@@ -128,6 +129,9 @@ internal sealed class ServeOptions
         Description = "Let pages from ORIGIN (https://example.com, or * for any) open WebSockets on ws:// and wss:// endpoints; repeatable or comma-separated [default: the endpoint's own origin only]",
     };
 
+    /// <summary>The endpoint words, for a verb whose URL argument holds more (exec's program after <c>--</c>); null: <see cref="Endpoints"/>.</summary>
+    public Func<ParseResult, IEnumerable<string>>? EndpointTexts { get; init; }
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Endpoints);
@@ -155,6 +159,7 @@ internal sealed class ServeOptions
     /// A verb's own schemes (chat's <c>irc://</c>): a URL with one of these is a tcp:// listener whose connections get that
     /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
     /// </param>
+    /// <param name="stopped">Awaited once the server has stopped, before the summary: a service's own resources (exec's processes).</param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
@@ -162,7 +167,8 @@ internal sealed class ServeOptions
         CancellationToken cancellationToken,
         IDatagramProtocol? datagramProtocol = null,
         Action<ILoggerFactory>? logging = null,
-        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null)
+        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null,
+        Func<Task>? stopped = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -178,7 +184,7 @@ internal sealed class ServeOptions
 
         var urls = new List<EndpointUrl>();
         var factories = new List<Func<IConnection, IConnectionProtocol>>();
-        foreach (var given in parseResult.GetValue(Endpoints) ?? [])
+        foreach (var given in EndpointTexts?.Invoke(parseResult) ?? parseResult.GetValue(Endpoints) ?? [])
         {
             var text = given;
             Func<IConnection, IConnectionProtocol>? schemeFactory = null;
@@ -288,7 +294,6 @@ internal sealed class ServeOptions
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
         logging?.Invoke(loggerFactory);
-
         using var signals = new StopSignals(steps: 2, cancellationToken);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
         var datagramServers = new List<DatagramServer>();
@@ -380,6 +385,11 @@ internal sealed class ServeOptions
             }
 
             summary = await server.StopAsync(options.DrainTimeout, signals.Now);
+        }
+
+        if (stopped is not null)
+        {
+            await stopped();
         }
 
         logProvider.Dispose();
