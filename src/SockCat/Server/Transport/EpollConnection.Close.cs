@@ -41,8 +41,13 @@ internal sealed unsafe partial class EpollConnection
             }
         }
 
-        Host.Closed(this, reason, imposed);
-        NotifyClosed(_protocol, reason);
+        if ((_flags & FlagOutbound) == 0)
+        {
+            Host.Closed(this, reason, imposed);
+            NotifyClosed(_protocol, reason);
+        }
+
+        _relay?.OnSideClosed(this, reason);
     }
 
     private void ProtocolFailed(Exception ex)

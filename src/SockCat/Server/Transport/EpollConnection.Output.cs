@@ -36,6 +36,11 @@ internal sealed unsafe partial class EpollConnection
             return;
         }
 
+        if (_partner is not null)
+        {
+            ReleasePartner();
+        }
+
         if (_output.IsEmpty)
         {
             _flags &= ~FlagBackpressure;

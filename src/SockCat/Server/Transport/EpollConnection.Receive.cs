@@ -8,6 +8,12 @@ internal sealed unsafe partial class EpollConnection
 {
     private void OnReadable()
     {
+        if (_partner is not null)
+        {
+            RelayReadable();
+            return;
+        }
+
         BeginCall();
         int n;
         if (_input.IsEmpty)

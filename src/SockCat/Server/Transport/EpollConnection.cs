@@ -19,6 +19,12 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
     private const int FlagPausedByProtocol = 16;
     private const int FlagBackpressure = 32;
     private const int FlagClosed = 64;
+    private const int FlagRelayHold = 128; // not read: a relay's target is being connected, or its queue is over the bound
+    private const int FlagConnecting = 256; // an outbound connection whose nonblocking connect has not completed
+    private const int FlagOutbound = 512; // opened by a relay, not accepted: in no registry, no protocol, not logged
+
+    // _interest of a connection taken out of the epoll set (see OnEvents): put back by the next UpdateInterest that wants an event.
+    private const uint Unregistered = uint.MaxValue;
 
     private const byte TargetScratch = 0;
     private const byte TargetQueue = 1;
@@ -39,12 +45,16 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
     private string? _errorReason;
     private Queue<WriteOperation>? _writers; // WriteAsync calls not yet done, in order; made on the first
 
-    public EpollConnection(EpollLoop loop, ListenerBinding binding, int fd, uint generation, long id, PeerAddress peer)
+    public EpollConnection(EpollLoop loop, ListenerBinding binding, int fd, uint generation, long id, PeerAddress peer, bool outbound = false)
         : base(loop.Host, binding, id, peer)
     {
         _loop = loop;
         Fd = fd;
         Generation = generation;
+        if (outbound)
+        {
+            _flags = FlagOutbound | FlagConnecting;
+        }
     }
 
     public int Fd { get; }
@@ -83,6 +93,12 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
 
     public void OnEvents(uint events)
     {
+        if ((_flags & FlagConnecting) != 0)
+        {
+            _relay!.OnConnectEvent(this);
+            return;
+        }
+
         if ((events & LinuxSockets.EPOLLERR) != 0)
         {
             int error = 0, length = sizeof(int);
@@ -107,6 +123,16 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
         }
         else if ((events & LinuxSockets.EPOLLHUP) != 0)
         {
+            if ((_flags & (FlagRelayHold | FlagPausedByProtocol)) != 0 && (_flags & (FlagInputEnded | FlagCloseRequested)) == 0)
+            {
+                // The peer ended its side after ours while reading is held back (a relay's partner is full, or the protocol
+                // paused): what it sent is still in the kernel, to be read on resuming, then its FIN. HUP cannot be
+                // masked, so leave the epoll set until then.
+                _loop.Unregister(this);
+                _interest = Unregistered;
+                return;
+            }
+
             // Both directions are gone (a reset, or FIN after our own shutdown) while we were not reading: nothing more
             // can be sent, and level-triggered HUP would otherwise wake the loop forever.
             _errorReason = "connection closed by peer";
@@ -208,7 +234,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
     private void UpdateInterest()
     {
         uint wanted = 0;
-        if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested)) == 0)
+        if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested | FlagRelayHold)) == 0)
         {
             wanted |= LinuxSockets.EPOLLIN;
         }
@@ -220,6 +246,17 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
 
         if (wanted != _interest)
         {
+            if (_interest == Unregistered)
+            {
+                if (wanted != 0)
+                {
+                    _interest = wanted;
+                    _loop.Register(this, wanted);
+                }
+
+                return;
+            }
+
             _interest = wanted;
             _loop.Modify(this, wanted);
         }

@@ -259,6 +259,12 @@ internal sealed unsafe partial class EpollLoop
         return LinuxSockets.EpollCtl(_epollFd, LinuxSockets.EPOLL_CTL_ADD, connection.Fd, &ev) == 0;
     }
 
+    public void Unregister(EpollConnection connection)
+    {
+        var ev = default(LinuxSockets.EpollEvent);
+        LinuxSockets.EpollCtl(_epollFd, LinuxSockets.EPOLL_CTL_DEL, connection.Fd, &ev);
+    }
+
     public void Modify(EpollConnection connection, uint events)
     {
         var ev = new LinuxSockets.EpollEvent { Events = events, Data = ((ulong)connection.Generation << 32) | (uint)connection.Fd };
@@ -271,7 +277,10 @@ internal sealed unsafe partial class EpollLoop
         if ((uint)connection.Fd < (uint)_byFd.Length && ReferenceEquals(_byFd[connection.Fd], connection))
         {
             _byFd[connection.Fd] = null;
-            _count--;
+            if (!connection.IsOutbound)
+            {
+                _count--;
+            }
         }
 
         if (_single && _count == 0 && !_stopAcceptingRequested && _acceptResumeAt == 0)
