@@ -37,6 +37,13 @@ internal sealed class ServeOptions
     // The library's default, read from a fresh ServerOptions so help and behaviour follow it.
     private static readonly TimeSpan DefaultHandshakeTimeout = new ServerOptions().TlsHandshakeTimeout;
 
+    public ServeOptions()
+    {
+    }
+
+    /// <summary>For a verb whose endpoints argument is its own (relay's one FROM, before its TO).</summary>
+    public ServeOptions(Argument<string[]> endpoints) => Endpoints = endpoints;
+
     public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
         Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT or ws://HOST:PORT/PATH (wss://, http://, https://) where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
@@ -149,9 +156,18 @@ internal sealed class ServeOptions
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
     /// <param name="startDatagram">Serves a udp:// endpoint for verbs that have a datagram form (echo); null: udp:// is refused.</param>
-    public async Task<int> RunAsync(
+    public Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
+        Action<ServerOptions>? configure,
+        CancellationToken cancellationToken,
+        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null) =>
+        RunAsync(parseResult, _ => protocolFactory, configure, cancellationToken, startDatagram);
+
+    /// <summary>The same, for a service that logs lines of its own: its protocol factory is made with the server's logger factory.</summary>
+    public async Task<int> RunAsync(
+        ParseResult parseResult,
+        Func<ILoggerFactory, Func<IConnection, IConnectionProtocol>> createProtocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
         Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null)
@@ -271,6 +287,7 @@ internal sealed class ServeOptions
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
 
         using var signals = new StopSignals(steps: 2, cancellationToken);
+        var protocolFactory = createProtocolFactory(loggerFactory);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
         var datagramServers = new List<UdpEchoServer>();
         var bound = new List<EndpointUrl>();
