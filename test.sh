@@ -6,6 +6,8 @@ cd "$(dirname "$0")"
 
 # command-to-check:debian-package
 peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chromium:chromium)
+# curl: the relay's HTTP tests fetch through it.
+peers+=(curl:curl)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")
