@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SockCat.Client;
 using SockCat.Endpoints;
+using SockCat.Server;
 using SockCat.Services.Relay;
 using SockCat.Tls;
 
@@ -88,7 +89,14 @@ internal static class RelayCommand
             return options.RunAsync(
                 parseResult,
                 loggers => new RelayService(target!, connect, loggers.CreateLogger("SockCat.Relay")).CreateProtocol,
-                null,
+                serverOptions =>
+                {
+                    // A relay holds two descriptors, the client's and TO's: by default, room for half as many clients.
+                    if (serverOptions.MaxConnections is null && OpenFileLimit.Current is { } limit)
+                    {
+                        serverOptions.MaxConnections = Math.Max(1, OpenFileLimit.ConnectionsAllowed(limit) / 2);
+                    }
+                },
                 cancellationToken);
         });
         return command;
