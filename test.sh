@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chromium:chromium)
 # IRC clients the chat tests drive (ii through its FIFOs, irssi under script(1) for a terminal).
 peers+=(ii:ii irssi:irssi)
+# curl: the relay's HTTP tests fetch through it.
+peers+=(curl:curl)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")

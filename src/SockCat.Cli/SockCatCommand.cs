@@ -23,6 +23,7 @@ internal static class SockCatCommand
         root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(ListenCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RelayCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(SendCommand.Create());

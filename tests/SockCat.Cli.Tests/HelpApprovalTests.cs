@@ -14,6 +14,7 @@ public sealed class HelpApprovalTests
     [InlineData("probe")]
     [InlineData("send")]
     [InlineData("recv")]
+    [InlineData("relay")]
     public async Task Help_Verb_MatchesTheApprovedText(string verb)
     {
         var result = await CliRun.InvokeAsync([.. verb.Split(' '), "--help"]);

@@ -39,6 +39,13 @@ internal sealed class ServeOptions
     // The library's default, read from a fresh ServerOptions so help and behaviour follow it.
     private static readonly TimeSpan DefaultHandshakeTimeout = new ServerOptions().TlsHandshakeTimeout;
 
+    public ServeOptions()
+    {
+    }
+
+    /// <summary>For a verb whose endpoints argument is its own (relay's one FROM, before its TO).</summary>
+    public ServeOptions(Argument<string[]> endpoints) => Endpoints = endpoints;
+
     public Argument<string[]> Endpoints { get; } = CommonOptions.NoOptions(new Argument<string[]>("URL")
     {
         Description = "Where to listen: tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT, udp://HOST:PORT or ws://HOST:PORT/PATH (wss://, http://, https://) where the service has one (HOST:PORT alone is tcp; port 0 picks a free port)",
@@ -160,9 +167,21 @@ internal sealed class ServeOptions
     /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
     /// </param>
     /// <param name="stopped">Awaited once the server has stopped, before the summary: a service's own resources (exec's processes).</param>
-    public async Task<int> RunAsync(
+    public Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
+        Action<ServerOptions>? configure,
+        CancellationToken cancellationToken,
+        IDatagramProtocol? datagramProtocol = null,
+        Action<ILoggerFactory>? logging = null,
+        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null,
+        Func<Task>? stopped = null) =>
+        RunAsync(parseResult, _ => protocolFactory, configure, cancellationToken, datagramProtocol, logging, protocolSchemes, stopped);
+
+    /// <summary>The same, for a service that logs lines of its own: its protocol factory is made with the server's logger factory.</summary>
+    public async Task<int> RunAsync(
+        ParseResult parseResult,
+        Func<ILoggerFactory, Func<IConnection, IConnectionProtocol>> createProtocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
         IDatagramProtocol? datagramProtocol = null,
@@ -183,7 +202,8 @@ internal sealed class ServeOptions
         }
 
         var urls = new List<EndpointUrl>();
-        var factories = new List<Func<IConnection, IConnectionProtocol>>();
+        // A verb's own scheme's factory per URL; null: the verb's protocol, made once the log exists.
+        var factories = new List<Func<IConnection, IConnectionProtocol>?>();
         foreach (var given in EndpointTexts?.Invoke(parseResult) ?? parseResult.GetValue(Endpoints) ?? [])
         {
             var text = given;
@@ -200,7 +220,7 @@ internal sealed class ServeOptions
             }
 
             urls.Add(url!);
-            factories.Add(schemeFactory ?? protocolFactory);
+            factories.Add(schemeFactory);
         }
 
         // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
@@ -295,6 +315,7 @@ internal sealed class ServeOptions
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
         logging?.Invoke(loggerFactory);
         using var signals = new StopSignals(steps: 2, cancellationToken);
+        var protocolFactory = createProtocolFactory(loggerFactory);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
         var datagramServers = new List<DatagramServer>();
         var bound = new List<EndpointUrl>();
@@ -306,7 +327,7 @@ internal sealed class ServeOptions
                 // Each stream URL once with its factory: irc://127.0.0.1:0 beside tcp://127.0.0.1:0 is a second listener.
                 foreach (var (url, factory) in urls.Zip(factories).Where(p => !datagramUrls.Contains(p.First)).Distinct())
                 {
-                    server.Listen(url, factory);
+                    server.Listen(url, factory ?? protocolFactory);
                 }
 
                 bound.AddRange(await server.StartAsync(CancellationToken.None));

@@ -396,6 +396,44 @@ public static class SocketClient
         var (number, name) = unix && ex.SocketErrorCode == SocketError.AddressNotAvailable && !File.Exists(url.Path)
             ? (2, "ENOENT")
             : SocketErrorNames.Describe(ex);
+        return SocketFailure(url, number, name, target, ex);
+    }
+
+    /// <summary>A connect that failed with <paramref name="errno"/>, reported as <see cref="ConnectAsync"/> reports it: the engine's own nonblocking connect uses it.</summary>
+    internal static ConnectException SocketFailure(EndpointUrl url, int errno, string target) =>
+        SocketFailure(url, errno, SocketErrorNames.NameOf(errno), target, null);
+
+    /// <summary>The target's description as <see cref="ConnectAsync"/> words it: an address and port, or the unix socket.</summary>
+    internal static string DescribeTarget(EndpointUrl url, EndPoint endPoint) =>
+        url.Scheme == EndpointScheme.Unix ? $"unix socket {url.Path}" : endPoint.ToString()!;
+
+    /// <summary>Checks a target as <see cref="ConnectAsync"/> does, for a stream connection only.</summary>
+    internal static void ValidateStream(EndpointUrl url, ConnectOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (url.Scheme == EndpointScheme.Udp)
+        {
+            throw new ArgumentException($"{url} is a datagram endpoint; a relay carries a stream (tcp://, unix:// or tls://)", nameof(url));
+        }
+
+        Validate(url, options);
+    }
+
+    /// <summary>Resolves a host name as <see cref="ConnectAsync"/> does, with its errors; an IP address is returned as it is.</summary>
+    internal static Task<IPAddress[]> ResolveAsync(EndpointUrl url, ConnectOptions options, CancellationToken cancellationToken) =>
+        ResolveAsync(url, Family(options), new Attempt(url) { Resolve = Dns.GetHostAddressesAsync }, cancellationToken);
+
+    /// <summary>A connect that ran out of <paramref name="timeout"/>, worded as <see cref="ConnectAsync"/> words it.</summary>
+    internal static ConnectException ConnectTimedOut(EndpointUrl url, TimeSpan timeout, string target)
+    {
+        var after = string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0.###} s");
+        return new ConnectException(url, ConnectFailure.TimedOut, 110, "ETIMEDOUT", $"connection to {target} timed out after {after} (ETIMEDOUT)",
+            "is the host up, is the port open in its firewall, and is the server accepting connections?");
+    }
+
+    private static ConnectException SocketFailure(EndpointUrl url, int number, string name, string target, Exception? ex)
+    {
+        var unix = url.Scheme == EndpointScheme.Unix;
         var failure = SocketErrorNames.Classify(name);
         var (message, hint) = failure switch
         {
@@ -406,7 +444,7 @@ public static class SocketClient
             ConnectFailure.PermissionDenied => ($"permission denied connecting to {target} ({name})", "a firewall rule or a broadcast address forbids it"),
             ConnectFailure.NoSuchSocket => ($"no {target} ({name})", "is the server running, and is the path right?"),
             ConnectFailure.Unreachable => ($"{target} is unreachable ({name})", "check the address and this machine's network and routes"),
-            _ => ($"could not connect to {target}: {ex.Message.TrimEnd('.')} ({name})", "check the address"),
+            _ => ($"could not connect to {target}: {(ex is null ? new System.ComponentModel.Win32Exception(number).Message : ex.Message).TrimEnd('.')} ({name})", "check the address"),
         };
         return new ConnectException(url, failure, number, name, message, hint, ex);
     }

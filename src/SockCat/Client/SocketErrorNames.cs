@@ -62,6 +62,9 @@ public static class SocketErrorNames
         _ => ((int)error, error.ToString()),
     };
 
+    /// <summary>The Linux name of <paramref name="errno"/> (<c>ECONNREFUSED</c>), or <c>errno N</c> for one this table does not know.</summary>
+    internal static string NameOf(int errno) => LinuxErrno.TryGetValue(errno, out var name) ? name : $"errno {errno}";
+
     internal static ConnectFailure Classify(string errorName) => errorName switch
     {
         "ECONNREFUSED" => ConnectFailure.Refused,

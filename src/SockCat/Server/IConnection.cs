@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using SockCat.Endpoints;
+using SockCat.Server.Relay;
 
 namespace SockCat.Server;
 
@@ -129,4 +130,33 @@ public interface IConnection : IBufferWriter<byte>
             static s => (((ReadOnlyMemory<byte>, TaskCompletionSource<bool>))s!).Item2.TrySetResult(false));
         return new ValueTask<bool>(written.Task.WaitAsync(cancellationToken));
     }
+
+    /// <summary>
+    /// Opens a connection to <paramref name="target"/> (tcp://, unix:// or tls://) and pairs it with this one: from then on
+    /// the transport itself carries the bytes each way, this connection's input to the target and the target's to this
+    /// connection's peer, and the protocol's <see cref="IConnectionProtocol.OnReceived"/> and
+    /// <see cref="IConnectionProtocol.OnInputEnded"/> are no longer called. Each direction ends on its own: the end of
+    /// one side's input is passed on as a half-close (<c>shutdown(SHUT_WR)</c>) of the other once what it was sent is
+    /// flushed, and the pair closes when both directions have ended, or both at once when either fails. Backpressure holds
+    /// both ways: while one side's outbound queue is over <see cref="ServerOptions.MaxOutputQueueBytes"/> the other side is
+    /// not read, so a slow peer bounds the relay's memory instead of growing it. Until the target answers this connection
+    /// is not read; what its protocol left unconsumed is sent to the target first. If the target cannot be reached, the
+    /// connection is closed with the reason (<c>cannot reach tcp://…: connection refused by … (ECONNREFUSED)</c>), which the
+    /// server logs. Call it from within one of the protocol's calls (<see cref="IConnectionProtocol.OnConnected"/>,
+    /// typically), once.
+    /// </summary>
+    /// <remarks>
+    /// On the epoll transport a tcp:// or unix:// target is connected without blocking and driven by the same loop thread
+    /// as this connection: each chunk is one <c>recv</c> into the loop's buffer and one <c>send</c> from it, with no thread
+    /// hop. A tls:// target (or a <see cref="Client.ConnectOptions.LocalEndPoint"/>), and every target on the Kestrel
+    /// transport, goes through <see cref="Client.SocketClient.ConnectAsync"/> and the target's stream, with one hop to the
+    /// thread pool per chunk. The default, for connections that have no transport (an in-memory test connection), throws
+    /// <see cref="NotSupportedException"/>.
+    /// </remarks>
+    /// <param name="target">Where to connect: tcp://, unix:// or tls://.</param>
+    /// <param name="options">How to connect (time limit, TLS checks) and who hears how it went; null for the defaults.</param>
+    /// <exception cref="ArgumentException"><paramref name="target"/> cannot be connected to (udp://, ws://, port 0).</exception>
+    /// <exception cref="InvalidOperationException">The connection already relays, or is closing.</exception>
+    void RelayTo(EndpointUrl target, RelayOptions? options = null) =>
+        throw new NotSupportedException($"{GetType().Name} has no transport to relay with");
 }

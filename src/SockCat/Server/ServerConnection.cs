@@ -1,5 +1,7 @@
 using System.Net;
+using SockCat.Client;
 using SockCat.Endpoints;
+using SockCat.Server.Relay;
 
 namespace SockCat.Server;
 
@@ -28,6 +30,9 @@ internal abstract class ServerConnection : IConnection
     public long Id { get; }
 
     public EndpointUrl Listener => _binding.BoundUrl;
+
+    /// <summary>The listener the connection came in on, with its protocol factory.</summary>
+    public ListenerBinding Binding => _binding;
 
     public long ConnectedAtUtcTicks { get; }
 
@@ -78,6 +83,31 @@ internal abstract class ServerConnection : IConnection
     public abstract bool Post(Action<IConnection, object?> callback, object? state, Action<object?>? dropped);
 
     public abstract ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <see cref="ShutdownSend"/> can end output while input goes on (every transport but Kestrel's).</summary>
+    public virtual bool CanHalfClose => true;
+
+    /// <summary>The protocol the transport calls now.</summary>
+    protected abstract IConnectionProtocol? CurrentProtocol { get; set; }
+
+    /// <summary>
+    /// The stream path of <see cref="IConnection.RelayTo"/>, for any transport: the target through
+    /// <see cref="SocketClient.ConnectAsync"/>, and a protocol of the relay's own in place of the current one, which it
+    /// still tells of the close. The epoll transport carries tcp:// and unix:// targets on its loop instead.
+    /// </summary>
+    public virtual void RelayTo(EndpointUrl target, RelayOptions? options = null)
+    {
+        options ??= new RelayOptions();
+        SocketClient.ValidateStream(target, options.Connect);
+        if (CurrentProtocol is StreamRelay)
+        {
+            throw new InvalidOperationException($"connection {Id} already relays");
+        }
+
+        var relay = new StreamRelay(this, CurrentProtocol, target, options);
+        CurrentProtocol = relay;
+        relay.Start();
+    }
 
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);

@@ -57,6 +57,10 @@ internal sealed class WebConnection(ConnectionContext context, ServerHost host, 
 
     public override void ResumeReading() => throw ByteLevel();
 
+    protected override IConnectionProtocol? CurrentProtocol { get => null; set => throw ByteLevel(); }
+
+    public override void RelayTo(EndpointUrl target, Server.Relay.RelayOptions? options = null) => throw ByteLevel();
+
     private static NotSupportedException ByteLevel() =>
         new("A web connection speaks HTTP: write to it through a WebSocketSession or a ServerSentEventsWriter.");
 }

@@ -47,6 +47,8 @@ internal sealed class KestrelConnection : ServerConnection
 
     public IConnectionProtocol? Protocol { get; set; }
 
+    protected override IConnectionProtocol? CurrentProtocol { get => Protocol; set => Protocol = value; }
+
     /// <summary>The reason the server closed the connection (a limit, a protocol's Close or Abort), for the log.</summary>
     public string? CloseReason { get; private set; }
 
@@ -262,8 +264,16 @@ internal sealed class KestrelConnection : ServerConnection
             // once input has ended too; until then the shutdown waits (see ProtocolConnectionHandler).
             _finished.TrySetResult();
             _context.Transport.Input.CancelPendingRead();
+            // A read loop held by PauseReading must wake to see it is finished.
+            Interlocked.Exchange(ref _resumed, null)?.TrySetResult();
         }
     }
+
+    /// <summary>
+    /// False: completing Kestrel's output closes both directions (aspnetcore#14937), so a half-close waits for the peer's
+    /// own end of input. A relay whose target ended closes instead, so that its client is not left waiting.
+    /// </summary>
+    public override bool CanHalfClose => false;
 
     private void ProtocolFailed(Exception ex)
     {

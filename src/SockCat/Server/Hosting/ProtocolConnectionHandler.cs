@@ -34,7 +34,10 @@ internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding
                 return 0;
             }, 0);
             error = await ReadLoopAsync(connection, context);
-            await connection.Finished.WaitAsync(context.ConnectionClosed).ConfigureAwait(false);
+            // Kestrel's ConnectionClosed fires on the peer's FIN; a relay still carries the target's answer after it, and
+            // ends the connection itself (Finished) when the target is done or a write fails.
+            var closed = connection.Protocol is Relay.StreamRelay ? CancellationToken.None : context.ConnectionClosed;
+            await connection.Finished.WaitAsync(closed).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionAbortedException)
         {

@@ -12,19 +12,12 @@ namespace SockCat.Server.Transport;
 /// buffer that every one of its connections uses in turn, so a connection holds a buffer of its own only while input
 /// is unconsumed or output unsent. Other threads reach it only through <see cref="Post"/> and the eventfd.
 /// </summary>
-internal sealed unsafe class EpollLoop
+internal sealed unsafe partial class EpollLoop
 {
     // 64 KiB: a full TCP window's worth per recv, and every echo of it fits the scratch buffer in one send.
     internal const int BufferSize = 64 * 1024;
     // As many as the C reference loop: at 1000 busy connections one wait returns every ready one.
     private const int MaxEvents = 1024;
-    // Accepts per readiness event: enough to drain a burst quickly, few enough that one loop does not take a whole
-    // 15,000-connect burst while the others sleep (the listener stays readable, so the next wait comes back at once).
-    private const int AcceptBatch = 64;
-    private const int OutOfFilesPauseMs = 100;
-
-    // How soon a loop asks ServerOptions.AcceptGate again after it said no.
-    private const int AcceptGatePauseMs = 5;
     private const ulong KindWake = 0;
     private const ulong KindListener = 1;
 
@@ -153,47 +146,6 @@ internal sealed unsafe class EpollLoop
         Wake();
     }
 
-    public void Post(in PostItem item)
-    {
-        _posts.Enqueue(item);
-        if (Volatile.Read(ref _postsClosed) != 0)
-        {
-            // The loop has exited and drained its queue for the last time: hand this one (and any racing it) back here.
-            DropPosts();
-            return;
-        }
-
-        Wake();
-    }
-
-    /// <summary>Hands back every queued post: the loop is gone, so no callback of them will run.</summary>
-    private void DropPosts()
-    {
-        while (_posts.TryDequeue(out var item))
-        {
-            item.Connection.Drop(item);
-        }
-    }
-
-    private void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
-        {
-            return;
-        }
-
-        // The lock only guards against writing to a closed (and perhaps reused) descriptor after the loop exits; it is
-        // taken once per wake-up, not per posted item.
-        lock (_wakeFdLock)
-        {
-            if (!_fdsClosed)
-            {
-                ulong one = 1;
-                LinuxSockets.Write(_wakeFd, &one, sizeof(ulong));
-            }
-        }
-    }
-
     private void Run()
     {
         var events = stackalloc LinuxSockets.EpollEvent[MaxEvents];
@@ -299,163 +251,18 @@ internal sealed unsafe class EpollLoop
         return wakeAt == long.MaxValue ? -1 : (int)Math.Clamp(wakeAt - Environment.TickCount64, 0, int.MaxValue);
     }
 
-    private void OnWake()
-    {
-        ulong value;
-        LinuxSockets.Read(_wakeFd, &value, sizeof(ulong));
-        Volatile.Write(ref _wakePending, 0);
-
-        while (_posts.TryDequeue(out var item))
-        {
-            var connection = item.Connection;
-            if (connection.Generation == item.Generation && !connection.IsClosed)
-            {
-                connection.RunPosted(item);
-            }
-            else
-            {
-                connection.Drop(item);
-            }
-        }
-
-        if (_stopAcceptingRequested)
-        {
-            if (_accepting)
-            {
-                SetAccepting(false);
-            }
-
-            _acceptResumeAt = 0;
-            _acceptingStopped.TrySetResult();
-        }
-    }
-
-    private void SetAccepting(bool on)
-    {
-        if (_accepting == on)
-        {
-            return;
-        }
-
-        foreach (var listener in _listeners)
-        {
-            // EPOLLEXCLUSIVE cannot be combined with EPOLL_CTL_MOD, so pausing is a delete and resuming an add.
-            var ev = new LinuxSockets.EpollEvent
-            {
-                Events = LinuxSockets.EPOLLIN | LinuxSockets.EPOLLEXCLUSIVE,
-                Data = (KindListener << 32) | (uint)listener.Index,
-            };
-            LinuxSockets.EpollCtl(_epollFd, on ? LinuxSockets.EPOLL_CTL_ADD : LinuxSockets.EPOLL_CTL_DEL, listener.Fd, &ev);
-        }
-
-        _accepting = on;
-    }
-
-    private void OnAcceptable(EpollListener listener)
-    {
-        const int addressCapacity = 128; // sizeof(struct sockaddr_storage)
-        var address = stackalloc byte[addressCapacity];
-        for (var i = 0; i < AcceptBatch && _accepting; i++)
-        {
-            if (_single && _count > 0)
-            {
-                // The seed's first server: the next client waits in the backlog until this one leaves.
-                SetAccepting(false);
-                return;
-            }
-
-            if (_acceptGate is not null && !_acceptGate())
-            {
-                SetAccepting(false);
-                _acceptResumeAt = Now + AcceptGatePauseMs;
-                return;
-            }
-
-            var length = addressCapacity;
-            var fd = LinuxSockets.Accept4(listener.Fd, address, &length, LinuxSockets.SOCK_NONBLOCK | LinuxSockets.SOCK_CLOEXEC);
-            if (fd < 0)
-            {
-                var errno = LinuxSockets.LastError;
-                switch (errno)
-                {
-                    case LinuxSockets.EAGAIN:
-                        return;
-                    case LinuxSockets.EINTR or LinuxSockets.ECONNABORTED or 71 /* EPROTO */:
-                        continue;
-                    case LinuxSockets.EMFILE or LinuxSockets.ENFILE or LinuxSockets.ENOBUFS or LinuxSockets.ENOMEM:
-                        // Accepting again at once would spin: the pending connection stays readable on the listener.
-                        // Pause briefly; connections that close meanwhile free descriptors.
-                        ServerLog.OutOfFileDescriptors(Host.Logger, Marshal.GetPInvokeErrorMessage(errno), OutOfFilesPauseMs);
-                        SetAccepting(false);
-                        _acceptResumeAt = Now + OutOfFilesPauseMs;
-                        return;
-                    default:
-                        ServerLog.AcceptFailed(Host.Logger, listener.Url.ToString(), Marshal.GetPInvokeErrorMessage(errno));
-                        return;
-                }
-            }
-
-            Accepted(listener, fd, address, length);
-        }
-    }
-
-    private void Accepted(EpollListener listener, int fd, byte* address, int length)
-    {
-        var peer = listener.IsUnix ? PeerAddress.Unix(PeerPid(fd)) : PeerAddress.FromSockAddr(address, length);
-        var admission = Host.Admit(listener.Url, peer, out var count);
-        if (admission != Admission.Admitted)
-        {
-            if (admission == Admission.Full)
-            {
-                var message = Host.ServerFullMessage;
-                fixed (byte* p = message)
-                {
-                    LinuxSockets.Send(fd, p, message.Length, LinuxSockets.MSG_NOSIGNAL | LinuxSockets.MSG_DONTWAIT);
-                }
-            }
-
-            LinuxSockets.Close(fd);
-            return;
-        }
-
-        if (!listener.IsUnix)
-        {
-            // Replies are written whole, once per read: Nagle would only hold the next small reply back by a round trip.
-            LinuxSockets.SetIntOption(fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_NODELAY, 1);
-        }
-
-        var generation = _nextGeneration++;
-        if (_nextGeneration < 2)
-        {
-            _nextGeneration = 2;
-        }
-
-        var connection = new EpollConnection(this, listener.Binding, fd, generation, Host.Registry.NextId(), peer);
-        if (fd >= _byFd.Length)
-        {
-            Array.Resize(ref _byFd, Math.Max(_byFd.Length * 2, fd + 1));
-        }
-
-        _byFd[fd] = connection;
-        _count++;
-        Host.Opened(connection, count);
-        connection.Start();
-    }
-
-    private static int PeerPid(int fd)
-    {
-        LinuxSockets.UCred credentials;
-        var length = sizeof(LinuxSockets.UCred);
-        return LinuxSockets.GetSockOpt(fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_PEERCRED, &credentials, &length) == 0
-            ? credentials.Pid
-            : 0;
-    }
 
     /// <summary>Registers a connection's descriptor; data carries the generation so stale events can be told apart.</summary>
     public bool Register(EpollConnection connection, uint events)
     {
         var ev = new LinuxSockets.EpollEvent { Events = events, Data = ((ulong)connection.Generation << 32) | (uint)connection.Fd };
         return LinuxSockets.EpollCtl(_epollFd, LinuxSockets.EPOLL_CTL_ADD, connection.Fd, &ev) == 0;
+    }
+
+    public void Unregister(EpollConnection connection)
+    {
+        var ev = default(LinuxSockets.EpollEvent);
+        LinuxSockets.EpollCtl(_epollFd, LinuxSockets.EPOLL_CTL_DEL, connection.Fd, &ev);
     }
 
     public void Modify(EpollConnection connection, uint events)
@@ -470,7 +277,10 @@ internal sealed unsafe class EpollLoop
         if ((uint)connection.Fd < (uint)_byFd.Length && ReferenceEquals(_byFd[connection.Fd], connection))
         {
             _byFd[connection.Fd] = null;
-            _count--;
+            if (!connection.IsOutbound)
+            {
+                _count--;
+            }
         }
 
         if (_single && _count == 0 && !_stopAcceptingRequested && _acceptResumeAt == 0)
@@ -505,10 +315,3 @@ internal sealed unsafe class EpollLoop
     private static string FormatSeconds(long ms) =>
         (ms / 1000.0).ToString(ms % 1000 == 0 ? "0" : "0.###", System.Globalization.CultureInfo.InvariantCulture);
 }
-
-/// <summary>
-/// A callback posted to a connection's loop from another thread, with what hands its state back if it cannot run; or,
-/// with no callback, a close.
-/// </summary>
-internal readonly record struct PostItem(
-    EpollConnection Connection, uint Generation, Action<IConnection, object?>? Callback, object? State, Action<object?>? Dropped, string? CloseReason);

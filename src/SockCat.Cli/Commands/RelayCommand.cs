@@ -1,0 +1,130 @@
+using System.CommandLine;
+using SockCat.Client;
+using SockCat.Endpoints;
+using SockCat.Server;
+using SockCat.Services.Relay;
+using SockCat.Tls;
+
+namespace SockCat.Cli.Commands;
+
+/// <summary><c>sockcat relay FROM TO</c>: a port forwarder, as <c>socat TCP-LISTEN:P,fork TCP:HOST:Q</c>, on the server engine.</summary>
+internal static class RelayCommand
+{
+    public static Command Create()
+    {
+        var from = CommonOptions.NoOptions(new Argument<string[]>("FROM")
+        {
+            Description = "Where to listen: tcp://HOST:PORT, unix:///PATH or tls://HOST:PORT (HOST:PORT alone is tcp; port 0 picks a free port)",
+            Arity = ArgumentArity.ExactlyOne,
+            // One URL, as the serve verbs' list of them (ServeOptions reads a list).
+            CustomParser = static result => [.. result.Tokens.Select(t => t.Value)],
+        });
+        var to = CommonOptions.NoOptions(new Argument<string>("TO")
+        {
+            Description = "Where each client is relayed: tcp://HOST:PORT, unix:///PATH or tls://HOST:PORT",
+        });
+        var options = new ServeOptions(from);
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "tls:// TO: accept any certificate, trusted or not (anyone in between can read the traffic)",
+        };
+        var fingerprint = new Option<string?>("--fingerprint")
+        {
+            Description = "tls:// TO: accept exactly the certificate with this SHA-256 fingerprint (hex, colons optional)",
+            HelpName = "sha256",
+        };
+        var timeout = CommonOptions.Seconds(new Option<double?>("--connect-timeout")
+        {
+            Description = "Give up reaching TO (name lookup, connect, TLS handshake) after this many seconds and close the client [default: 30]",
+            HelpName = "seconds",
+        });
+        var command = new Command("relay", """
+            Accept clients on FROM and relay each to TO, both ways, as socat TCP-LISTEN:…,fork TCP:… does: each
+            direction ends on its own (a client's shutdown(SHUT_WR) reaches TO, which can still answer), a slow side
+            pauses the fast one, and each relay is logged in one line with the bytes each way and its duration.
+            When TO cannot be reached the client is closed, the log says why, and the next client tries again.
+            tls:// FROM terminates TLS (--cert/--key, or a self-signed certificate); tls:// TO originates it.
+            Examples:
+              sockcat relay tcp://0.0.0.0:8080 tcp://10.0.0.5:80
+              sockcat relay tcp://127.0.0.1:5432 unix:///var/run/postgresql/.s.PGSQL.5432
+              sockcat relay tls://0.0.0.0:8443 tcp://127.0.0.1:8080 --cert cert.pem --key key.pem
+              sockcat relay tcp://127.0.0.1:6379 tls://redis.example.com:6380
+              sockcat relay tcp://127.0.0.1:9000 tls://10.0.0.5:9443 --fingerprint 3A:1F:…:C4
+            Stop with Ctrl+C: it stops accepting, lets relays finish for --drain seconds, and prints a summary.
+            """);
+        options.AddTo(command);
+        command.Arguments.Add(to);
+        command.Options.Add(insecure);
+        command.Options.Add(fingerprint);
+        command.Options.Add(timeout);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var stderr = parseResult.InvocationConfiguration.Error;
+            var listen = parseResult.GetValue(from)![0];
+            if (EndpointUrl.TryParse(listen, out var fromUrl, out _) && fromUrl!.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+            {
+                stderr.WriteLine($"sockcat: relay accepts byte streams, and {fromUrl} is not one; give FROM as tcp://HOST:PORT, unix:///PATH or tls://HOST:PORT");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+
+            var text = parseResult.GetValue(to)!;
+            if (!EndpointUrl.TryParse(text, out var target, out var error))
+            {
+                stderr.WriteLine($"sockcat: {error}");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+
+            if (Check(target!, parseResult.GetValue(insecure), parseResult.GetValue(fingerprint)) is { } problem)
+            {
+                stderr.WriteLine($"sockcat: {problem}");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+
+            var connect = new ConnectOptions
+            {
+                AllowUntrustedCertificate = parseResult.GetValue(insecure),
+                CertificateFingerprint = parseResult.GetValue(fingerprint),
+                Timeout = CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)) ?? ConnectOptions.DefaultTimeout,
+            };
+            return options.RunAsync(
+                parseResult,
+                loggers => new RelayService(target!, connect, loggers.CreateLogger("SockCat.Relay")).CreateProtocol,
+                serverOptions =>
+                {
+                    // A relay holds two descriptors, the client's and TO's: by default, room for half as many clients.
+                    if (serverOptions.MaxConnections is null && OpenFileLimit.Current is { } limit)
+                    {
+                        serverOptions.MaxConnections = Math.Max(1, OpenFileLimit.ConnectionsAllowed(limit) / 2);
+                    }
+                },
+                cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>What is wrong with TO and the outbound flags, worded for the user; null when nothing is.</summary>
+    private static string? Check(EndpointUrl target, bool insecure, string? fingerprint)
+    {
+        if (target.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls))
+        {
+            return $"relay carries a byte stream, and {target} is not one; give TO as tcp://HOST:PORT, unix:///PATH or tls://HOST:PORT";
+        }
+
+        if (target.Scheme != EndpointScheme.Unix && target.Port == 0)
+        {
+            return $"TO {target} has port 0, which only means something when listening; give the target's port, e.g. {EndpointUrl.SchemeName(target.Scheme)}://{target.Host}:80";
+        }
+
+        if (fingerprint is not null && !CertificateFingerprint.TryParse(fingerprint, out _))
+        {
+            return $"--fingerprint '{fingerprint}' is not a SHA-256 fingerprint; give 64 hex digits, colons optional (openssl x509 -noout -fingerprint -sha256 -in cert.pem)";
+        }
+
+        if ((insecure || fingerprint is not null) && target.Scheme != EndpointScheme.Tls)
+        {
+            return $"--insecure and --fingerprint are for a tls:// TO, and {target} is not one; use tls://{target.Host}:{target.Port}";
+        }
+
+        return null;
+    }
+}

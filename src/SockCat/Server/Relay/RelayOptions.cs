@@ -1,0 +1,17 @@
+using SockCat.Client;
+
+namespace SockCat.Server.Relay;
+
+/// <summary>How <see cref="IConnection.RelayTo"/> reaches its target, and who hears how the relay went.</summary>
+public sealed record RelayOptions
+{
+    /// <summary>
+    /// How the target is connected to: the time limit (<see cref="ConnectOptions.Timeout"/>, 30 seconds by default, for the
+    /// name lookup, the connect and a TLS handshake together), a tls:// target's certificate checks, the address family and
+    /// a local address. The same options <see cref="SocketClient.ConnectAsync"/> takes.
+    /// </summary>
+    public ConnectOptions Connect { get; init; } = new();
+
+    /// <summary>Told, on the connection's thread, when the target answers and when the relay has ended; null for nobody.</summary>
+    public IRelayObserver? Observer { get; init; }
+}
