@@ -19,6 +19,20 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# CUPS' socket backend, the real print client the transfer tests print with. Installing Debian's cups would pull in
+# ~65 packages (ghostscript, filters) and a daemon; the backend alone needs only libcups2, so unpack it from the package.
+cups_backend="$HOME/.cache/sockcat-test/cups/usr/lib/cups/backend-available/socket"
+if [ ! -x /usr/lib/cups/backend/socket ] && [ ! -x /usr/lib/cups/backend-available/socket ] && [ ! -x "$cups_backend" ]; then
+  echo "test.sh: unpacking CUPS' socket backend from Debian's cups package (test peer)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  dpkg -s libcups2 >/dev/null 2>&1 || { $sudo apt-get update -qq; DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libcups2 >/dev/null; }
+  deb_dir=$(mktemp -d)
+  (cd "$deb_dir" && apt-get download cups >/dev/null 2>&1 || { $sudo apt-get update -qq && apt-get download cups >/dev/null; })
+  mkdir -p "$HOME/.cache/sockcat-test/cups"
+  dpkg-deb -x "$deb_dir"/cups_*.deb "$HOME/.cache/sockcat-test/cups"
+  rm -rf "$deb_dir"
+fi
+
 # The server tests hold thousands of sockets; ask for the hard limit of open files.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -166,7 +166,7 @@ internal sealed unsafe partial class BenchLoop
             }
             else
             {
-                Fail(ref c, $"send() failed after {c.SendPos} bytes: {(res == 0 ? "nothing sent" : Marshal.GetPInvokeErrorMessage(-res))}", verify: false);
+                Fail(ref c, $"send() failed after {c.SendPos} bytes: {(res == 0 ? "nothing sent" : ErrnoText.Of(-res))}", verify: false);
             }
 
             return;
@@ -194,7 +194,7 @@ internal sealed unsafe partial class BenchLoop
         }
         else if (res < 0 && res is not (-ENOBUFS or -EINTR or -EAGAIN))
         {
-            Fail(ref c, $"recv() failed after {c.RecvPos} bytes: {Marshal.GetPInvokeErrorMessage(-res)}", verify: false);
+            Fail(ref c, $"recv() failed after {c.RecvPos} bytes: {ErrnoText.Of(-res)}", verify: false);
         }
         else if ((flags & IORING_CQE_F_MORE) == 0)
         {

@@ -28,7 +28,7 @@ internal static class DatagramBridge
         ReadOnlyMemory<byte> firstDatagram = default, bool lingerAfterInput = true)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var run = new Run(socket, output, stop.Token);
+        var run = new Run(socket, output, options.Traffic, stop.Token);
         if (!firstDatagram.IsEmpty && await run.PrintAsync(firstDatagram, options.Receive).ConfigureAwait(false) is { } failed)
         {
             return failed;
@@ -100,7 +100,7 @@ internal static class DatagramBridge
         return null;
     }
 
-    private sealed class Run(Socket socket, Stream output, CancellationToken stop)
+    private sealed class Run(Socket socket, Stream output, ITrafficObserver? traffic, CancellationToken stop)
     {
         private long _sent;
         private long _received;
@@ -138,6 +138,7 @@ internal static class DatagramBridge
         public async Task<StreamBridgeResult?> PrintAsync(ReadOnlyMemory<byte> datagram, bool print)
         {
             Interlocked.Add(ref _received, datagram.Length);
+            traffic?.OnTraffic(TrafficDirection.Received, datagram.Span);
             Touch();
             if (!print)
             {
@@ -229,6 +230,7 @@ internal static class DatagramBridge
 
         private async Task SendOneAsync(ReadOnlyMemory<byte> datagram)
         {
+            traffic?.OnTraffic(TrafficDirection.Sent, datagram.Span);
             await socket.SendAsync(datagram, SocketFlags.None, stop).ConfigureAwait(false);
             Interlocked.Add(ref _sent, datagram.Length);
             Touch();

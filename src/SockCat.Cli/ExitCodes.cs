@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>A TLS handshake or certificate check failed.</summary>
     public const int TlsFailed = 6;
 
+    /// <summary>`send`: the receiver refused the upload or could not verify it (its verdict says why); `recv --stdout`: the upload was broken.</summary>
+    public const int TransferFailed = 7;
+
     /// <summary>`connect` or `listen` was stopped by SIGPIPE's rule: stdout's reader went away (`sockcat connect … | head`), 128 + 13, silently, as any filter in a pipe.</summary>
     public const int BrokenPipe = 141;
 

@@ -11,7 +11,7 @@ internal static class NcHabits
     /// <summary>One line naming the sockcat command to type instead; null when <paramref name="args"/> do not read as nc's.</summary>
     public static string? Hint(IReadOnlyList<string> args)
     {
-        bool listen = false, keep = false, udp = false, unix = false, crlf = false;
+        bool listen = false, keep = false, udp = false, unix = false, crlf = false, zero = false;
         string? listenFlag = null, port = null, wait = null;
         var positionals = new List<string>();
         for (var i = 0; i < args.Count; i++)
@@ -46,8 +46,9 @@ internal static class NcHabits
                     case 'u': udp = true; break;
                     case 'U': unix = true; break;
                     case 'C': crlf = true; break;
+                    case 'z': zero = true; break;
                     case 'v' or 'n' or 'N' or '4' or '6' or 'd' or 'D': break;
-                    default: return null; // -e, -z, -x...: no sockcat equivalent to point at.
+                    default: return null; // -e, -x...: no sockcat equivalent to point at.
                 }
             }
         }
@@ -61,6 +62,14 @@ internal static class NcHabits
                 ? positionals.FirstOrDefault(p => p.StartsWith('/'))
                 : Address(positionals.FirstOrDefault(p => !IsPort(p)) ?? "0.0.0.0", port ?? positionals.LastOrDefault(IsPort));
             return address is null ? null : $"{unknown}; to listen as nc {listenFlag} does, type: sockcat listen{options} {scheme}://{address}";
+        }
+
+        if (zero && !listen && !unix)
+        {
+            // nc -z HOST PORTS takes ranges (20-25), which a URL cannot hold: probe takes them as nc does.
+            return positionals is [var zhost, var zports]
+                ? $"{unknown}; to probe ports as nc -z does, type: sockcat probe{(udp ? " -u" : "")}{(wait is not null ? $" -w {wait}" : "")} {zhost} {zports}"
+                : null;
         }
 
         var target = unix

@@ -24,6 +24,9 @@ internal static class SockCatCommand
         root.Subcommands.Add(ListenCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ProbeCommand.Create());
+        root.Subcommands.Add(SendCommand.Create());
+        root.Subcommands.Add(RecvCommand.Create());
         VerbHelp.Install(root);
         OptionValues.CheckAllNumbers(root);
         return root;

@@ -20,7 +20,7 @@ public sealed class BenchCommandTests
         var result = await CliRun.InvokeAsync(["bench", mode, $"tcp://127.0.0.1:{port}", "-c", "3", .. duration, "--no-progress"]);
 
         Assert.Equal(ExitCodes.ConnectFailed, result.ExitCode);
-        Assert.Equal($"sockcat: could not connect to tcp://127.0.0.1:{port}: connect() failed: Connection refused; is the server running?\n", result.Error);
+        Assert.Equal($"sockcat: could not connect to tcp://127.0.0.1:{port}: connect() failed: Connection refused (ECONNREFUSED); is the server running?\n", result.Error);
         Assert.Empty(result.Output);
     }
 

@@ -30,9 +30,12 @@ internal static class CliRun
         Start(stdin, new MemoryStream(), cancellationToken, args);
 
     /// <summary>As above, writing stdout to <paramref name="stdout"/> (a pipe the test reads as it goes); the result's Stdout is then empty.</summary>
-    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, Stream stdout, CancellationToken cancellationToken, params string[] args)
+    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, Stream stdout, CancellationToken cancellationToken, params string[] args) =>
+        Start(stdin, stdout, new SyncWriter(), cancellationToken, args);
+
+    /// <summary>As above, with the command's text output (a server's log lines) written to <paramref name="output"/>, which the test may read as it goes.</summary>
+    public static (Task<CliResult> Run, SyncWriter Error) Start(Stream stdin, Stream stdout, SyncWriter output, CancellationToken cancellationToken, params string[] args)
     {
-        var output = new SyncWriter();
         var error = new SyncWriter();
         var run = Task.Run(async () =>
         {

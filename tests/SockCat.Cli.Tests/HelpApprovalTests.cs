@@ -10,6 +10,9 @@ public sealed class HelpApprovalTests
     [InlineData("bench pingpong")]
     [InlineData("bench stream")]
     [InlineData("bench conns")]
+    [InlineData("probe")]
+    [InlineData("send")]
+    [InlineData("recv")]
     public async Task Help_Verb_MatchesTheApprovedText(string verb)
     {
         var result = await CliRun.InvokeAsync([.. verb.Split(' '), "--help"]);

@@ -33,6 +33,8 @@ internal sealed class BridgeOptions
         Description = "Do not half-close the connection when stdin ends (for peers that take a half-close for a hang-up), as ncat --no-shutdown",
     };
 
+    public TrafficDumpOptions Dump { get; } = new();
+
     public void AddTo(Command command)
     {
         command.Options.Add(Verbose);
@@ -40,6 +42,7 @@ internal sealed class BridgeOptions
         command.Options.Add(RecvOnly);
         command.Options.Add(QuitAfter);
         command.Options.Add(NoShutdown);
+        Dump.AddTo(command);
     }
 
     public StreamBridgeOptions Read(ParseResult parseResult, TimeSpan? idleTimeout)
@@ -58,6 +61,7 @@ internal sealed class BridgeOptions
             HalfClose = !parseResult.GetValue(NoShutdown),
             Send = !recvOnly,
             Receive = !sendOnly,
+            Traffic = Dump.Open(parseResult, CommonOptions.ErrorWriter(parseResult)),
         };
     }
 }

@@ -41,6 +41,26 @@ internal static class ConnectCommand
             HelpName = "addr[:port]",
         };
 
+        var retry = new Option<string?>("--retry")
+        {
+            HelpName = "N|forever",
+            Description = "When the connection cannot be made (refused, timed out, unreachable), try N more times, or forever, saying each failure on stderr",
+        };
+        var interval = CommonOptions.Seconds(new Option<double?>("--interval")
+        {
+            HelpName = "seconds",
+            Description = "With --retry, wait this many seconds between attempts [default: 1]",
+        }, "1");
+        var webSocket = new WebSocketOptions();
+        var reconnect = new Option<bool>("--reconnect")
+        {
+            Description = "When the server closes or drops the connection while stdin goes on, connect again (every --interval seconds until it answers) and carry on with the rest of stdin",
+        };
+        var probe = new Option<bool>("--probe", "-z")
+        {
+            Description = "Only tell whether the port is open, as nc -z (HOST PORTS takes 20-25,80; -v: a line per port); exit 0 if all are",
+        };
+
         var bridge = new BridgeOptions();
         var addresses = new AddressOptions();
 
@@ -79,10 +99,22 @@ internal static class ConnectCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
         command.Options.Add(source);
+        command.Options.Add(retry);
+        command.Options.Add(interval);
+        command.Options.Add(reconnect);
+        command.Options.Add(probe);
+        webSocket.AddTo(command);
 
         bridge.AddTo(command);
 
-        command.SetAction((parseResult, cancellationToken) => RunAsync(new ConnectSettings(
+        command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(probe)
+            ? ProbeCommand.RunAsync(
+                ProbeSettingsOf(parseResult.GetValue(url) ?? "", parseResult.GetValue(addresses.Port), addresses.ReadFamily(parseResult),
+                    CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)), parseResult.GetValue(bridge.Verbose)),
+                parseResult.InvocationConfiguration.Output,
+                CommonOptions.ErrorWriter(parseResult),
+                cancellationToken)
+            : RunAsync(new ConnectSettings(
             addresses.ReadUrl(parseResult, parseResult.GetValue(url) ?? "", addresses.ReadFamily(parseResult), listen: false),
             addresses.ReadFamily(parseResult),
             parseResult.GetValue(source) is { } from ? ParseSource(from) : null,
@@ -92,9 +124,47 @@ internal static class ConnectCommand
             parseResult.GetValue(insecure),
             parseResult.GetValue(fingerprint),
             bridge.Read(parseResult, CommonOptions.ToTimeSpan(parseResult.GetValue(idleTimeout))),
-            parseResult.GetValue(bridge.Verbose)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
+            parseResult.GetValue(bridge.Verbose),
+            ParseRetries(parseResult.GetValue(retry)),
+            CommonOptions.ToTimeSpan(parseResult.GetValue(interval)),
+            parseResult.GetValue(reconnect),
+            webSocket.Read(parseResult)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
+
+    /// <summary>
+    /// <c>connect -z</c>: nc's zero-I/O mode on the probe's engine. HOST PORTS takes ranges and lists as nc -z does; a
+    /// tcp:// or udp:// URL names one port. Silent unless -v, as nc is; a port is probed for at most -w seconds (2 by default, not connect's 30).
+    /// </summary>
+    private static ProbeSettings ProbeSettingsOf(string first, string? ports, AddressFamily family, TimeSpan? timeout, bool verbose)
+    {
+        var output = verbose ? ProbeOutput.Lines : ProbeOutput.Quiet;
+        var wait = timeout ?? TimeSpan.FromSeconds(2);
+        if (ports is not null)
+        {
+            return new ProbeSettings(first, ports, Udp: false, wait, Concurrency: 100, family, output);
+        }
+
+        var target = CommonOptions.ParseUrl(first);
+        if (target.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Udp))
+        {
+            throw new CliException($"-z probes tcp and udp ports, and {target} is neither; give HOST PORTS or a tcp:// or udp:// URL", ExitCodes.Usage);
+        }
+
+        return new ProbeSettings(target.Host, target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), target.Scheme == EndpointScheme.Udp, wait, Concurrency: 1, family, output);
+    }
+
+    private static Action<ConnectException, int, TimeSpan> SayRetry(TextWriter error, int retries) => (failure, attempt, wait) => error.WriteLine(
+        $"sockcat: {failure.Message}; trying again in {CommonOptions.Seconds(wait)} (attempt {attempt + 1}{(retries == int.MaxValue ? "" : $" of {retries + 1}")})");
+
+    /// <summary>--retry N or forever (socat's retry= and forever).</summary>
+    private static int ParseRetries(string? text) => text switch
+    {
+        null => 0,
+        "forever" => int.MaxValue,
+        _ when int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) => n,
+        _ => throw new CliException($"--retry: '{text}' is not a number of attempts; give a whole number or forever, e.g. --retry 5", ExitCodes.Usage),
+    };
 
     /// <summary>nc -s takes an address; ADDR:PORT also chooses the port (nc -p). Only IP addresses: a name could mean several.</summary>
     private static IPEndPoint ParseSource(string text)
@@ -131,7 +201,7 @@ internal static class ConnectCommand
             throw new CliException($"--fingerprint '{fp}' is not a SHA-256 fingerprint; give 64 hex digits, colons optional (openssl x509 -noout -fingerprint -sha256 -in cert.pem)", ExitCodes.Usage);
         }
 
-        if ((settings.Insecure || settings.Fingerprint is not null) && settings.Url.Scheme != EndpointScheme.Tls)
+        if ((settings.Insecure || settings.Fingerprint is not null) && settings.Url.Scheme is not (EndpointScheme.Tls or EndpointScheme.WebSocketSecure))
         {
             throw new CliException($"--insecure and --fingerprint are for tls:// endpoints, and {settings.Url} is not one; use tls://{settings.Url.Host}:{settings.Url.Port}", ExitCodes.Usage);
         }
@@ -161,6 +231,11 @@ internal static class ConnectCommand
             }
         }
 
+        if (settings.Interval is not null && settings.Retries == 0 && !settings.Reconnect)
+        {
+            throw new CliException("--interval is the wait between --retry attempts, and there is no --retry; add --retry N (or forever)", ExitCodes.Usage);
+        }
+
         var options = new ConnectOptions
         {
             AddressFamily = settings.Family,
@@ -168,9 +243,63 @@ internal static class ConnectCommand
             Timeout = settings.Timeout,
             AllowUntrustedCertificate = settings.Insecure,
             CertificateFingerprint = settings.Fingerprint,
+            Retries = settings.Retries,
+            RetryInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
+            OnRetry = SayRetry(error, settings.Retries),
         };
 
+        if (settings.Reconnect && settings.Url.Scheme == EndpointScheme.Udp)
+        {
+            throw new CliException("--reconnect is for stream connections, and udp has none to lose; leave --reconnect out", ExitCodes.Usage);
+        }
+
+        var isWebSocket = settings.Url.Scheme is EndpointScheme.WebSocket or EndpointScheme.WebSocketSecure;
+        if (!isWebSocket && settings.WebSocket.Given is { } wsOption)
+        {
+            throw new CliException($"{wsOption} is for ws:// and wss:// endpoints, and {settings.Url} is not one; leave {wsOption} out", ExitCodes.Usage);
+        }
+
+        if (isWebSocket && settings.Reconnect)
+        {
+            throw new CliException("--reconnect is for tcp, tls and unix connections so far; for a WebSocket, leave --reconnect out", ExitCodes.Usage);
+        }
+
+        if (isWebSocket)
+        {
+            return await ConnectWebSocket.RunAsync(settings.Url, options, settings.WebSocket, settings.Send, settings.Crlf, settings.Verbose, error, signals).ConfigureAwait(false);
+        }
+
         var console = ConsoleStreams.Current;
+        // One stdin for every connection: a read pending when a connection ends is kept for the next (StdinStream).
+        Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
+        var output = console.OpenOutput();
+        var bridge = settings.Reconnect ? settings.Bridge with { EndWhenPeerEndsWhileInputWaits = true } : settings.Bridge;
+        var reconnectOptions = options with { Retries = int.MaxValue, OnRetry = SayRetry(error, int.MaxValue) };
+        for (var attempt = 1; ; attempt++)
+        {
+            var (code, again) = await ConnectAndBridgeAsync(settings, attempt == 1 ? options : reconnectOptions, bridge, input, output, error, signals).ConfigureAwait(false);
+            if (!again)
+            {
+                return code;
+            }
+
+            var wait = settings.Interval ?? TimeSpan.FromSeconds(1);
+            await error.WriteLineAsync($"sockcat: connecting to {settings.Url} again in {CommonOptions.Seconds(wait)} (--reconnect)").ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(wait, signals.Stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
+            {
+                return signals.ExitCode;
+            }
+        }
+    }
+
+    /// <summary>One connection and its bridge; with --reconnect, whether the server's going away (stdin still open) calls for another.</summary>
+    private static async Task<(int Code, bool Again)> ConnectAndBridgeAsync(
+        ConnectSettings settings, ConnectOptions options, StreamBridgeOptions bridge, Stream input, Stream output, TextWriter error, StopSignals signals)
+    {
         ClientConnection connection;
         try
         {
@@ -178,7 +307,7 @@ internal static class ConnectCommand
         }
         catch (OperationCanceledException) when (signals.Stop.IsCancellationRequested)
         {
-            return signals.ExitCode;
+            return (signals.ExitCode, false);
         }
 
         await using (connection.ConfigureAwait(false))
@@ -191,17 +320,24 @@ internal static class ConnectCommand
                 await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
 
-            Stream input = settings.Send is { } text ? new MemoryStream(text, writable: false) : new StdinStream(console.OpenInput(), settings.Crlf);
-            var output = console.OpenOutput();
+            (bridge.Traffic as TrafficDump)?.Begin(peerName);
             var result = connection.IsDatagram
-                ? await DatagramBridge.RunAsync(connection.Socket, input, output, settings.Bridge, signals.Stop).ConfigureAwait(false)
-                : await StreamBridge.RunAsync(input, output, connection, settings.Bridge, signals.Stop).ConfigureAwait(false);
+                ? await DatagramBridge.RunAsync(connection.Socket, input, output, bridge, signals.Stop).ConfigureAwait(false)
+                : await StreamBridge.RunAsync(input, output, connection, bridge, signals.Stop).ConfigureAwait(false);
             if (connection.IsDatagram && result.Outcome == StreamBridgeOutcome.PeerFailed)
             {
                 throw DatagramBridge.Failure(peerName, result.Error!);
             }
 
-            return await BridgeReport.ExitCodeAsync(result, peerName, settings.Bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false);
+            if (settings.Reconnect && !result.InputEnded
+                && result.Outcome is StreamBridgeOutcome.PeerEndedWhileInputWaited or StreamBridgeOutcome.PeerFailed)
+            {
+                var why = result.Outcome == StreamBridgeOutcome.PeerFailed ? BridgeReport.ConnectionLost(peerName, result.Error!).Message : $"{peerName} closed the connection";
+                await error.WriteLineAsync($"sockcat: {why}").ConfigureAwait(false);
+                return (ExitCodes.Success, true);
+            }
+
+            return (await BridgeReport.ExitCodeAsync(result, peerName, bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false), false);
         }
     }
 
@@ -215,5 +351,9 @@ internal static class ConnectCommand
         bool Insecure,
         string? Fingerprint,
         StreamBridgeOptions Bridge,
-        bool Verbose);
+        bool Verbose,
+        int Retries,
+        TimeSpan? Interval,
+        bool Reconnect,
+        WebSocketSettings WebSocket);
 }

@@ -197,6 +197,7 @@ internal static class ListenCommand
                         await error.WriteLineAsync($"sockcat: connection from {peer}{(secure is null ? "" : $" ({Describe(secure.SslProtocol)})")}").ConfigureAwait(false);
                     }
 
+                    (bridge.Traffic as TrafficDump)?.Begin(peer);
                     StreamBridgeResult result;
                     await using (secure)
                     {

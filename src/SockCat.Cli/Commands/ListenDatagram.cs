@@ -76,6 +76,7 @@ internal static class ListenDatagram
             var console = ConsoleStreams.Current;
             var input = new StdinStream(console.OpenInput(), settings.Crlf);
             var output = console.OpenOutput();
+            (settings.Bridge.Traffic as TrafficDump)?.Begin(peer);
             var result = await DatagramBridge.RunAsync(
                 socket, input, output, settings.Bridge, signals.Stop, buffer.AsMemory(0, first.ReceivedBytes), lingerAfterInput: false).ConfigureAwait(false);
             return await BridgeReport.ExitCodeAsync(result, peer, settings.Bridge.IdleTimeout, settings.Verbose, signals, error).ConfigureAwait(false);

@@ -149,13 +149,15 @@ internal sealed class ServeOptions
 
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
-    /// <param name="startDatagram">Serves a udp:// endpoint for verbs that have a datagram form (echo); null: udp:// is refused.</param>
+    /// <param name="datagramProtocol">Serves udp:// endpoints for verbs that have a datagram form (echo); null: udp:// is refused.</param>
+    /// <param name="logging">Called with the log's factory before the server starts, for a service that logs lines of its own.</param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null)
+        IDatagramProtocol? datagramProtocol = null,
+        Action<ILoggerFactory>? logging = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -181,7 +183,7 @@ internal sealed class ServeOptions
         }
 
         // The engine refuses udp:// itself (one line, exit 5) for verbs without a datagram form.
-        var datagramUrls = startDatagram is null ? [] : urls.Where(u => u.Scheme == EndpointScheme.Udp).ToList();
+        var datagramUrls = datagramProtocol is null ? [] : urls.Where(u => u.Scheme == EndpointScheme.Udp).ToList();
         var streamUrls = urls.Except(datagramUrls).ToList();
 
         AccessList access;
@@ -270,11 +272,13 @@ internal sealed class ServeOptions
         // The generic host under tls:// logs a failed start with its stack trace; the error line below says it once.
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
+        logging?.Invoke(loggerFactory);
 
         using var signals = new StopSignals(steps: 2, cancellationToken);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
-        var datagramServers = new List<UdpEchoServer>();
+        var datagramServers = new List<DatagramServer>();
         var bound = new List<EndpointUrl>();
+        var serving = System.Diagnostics.Stopwatch.StartNew();   // the server's own uptime covers stream listeners only
         try
         {
             if (streamUrls.Count > 0)
@@ -282,13 +286,13 @@ internal sealed class ServeOptions
                 bound.AddRange(await server.StartAsync(streamUrls, CancellationToken.None));
             }
 
-            var udpOptions = new UdpEchoOptions { Access = access };
+            var udpOptions = new DatagramServerOptions { Access = access };
             var udpLogger = loggerFactory.CreateLogger("SockCat.Server.Udp");
             foreach (var url in datagramUrls)
             {
                 try
                 {
-                    datagramServers.Add(startDatagram!(url, udpLogger, udpOptions));
+                    datagramServers.Add(DatagramServer.Start(url, datagramProtocol!, udpLogger, udpOptions));
                 }
                 catch (SocketException e)
                 {
@@ -358,18 +362,19 @@ internal sealed class ServeOptions
         }
 
         logProvider.Dispose();
-        var uptime = summary?.Uptime ?? TimeSpan.Zero;
-        var datagramBytes = datagramServers.Sum(d => d.BytesEchoed);
-        var datagrams = datagramServers.Count > 0 ? $", {Counted.Of(datagramServers.Sum(d => d.DatagramsEchoed), "datagram")}" : "";
+        var uptime = summary is { Uptime.Ticks: > 0 } ? summary.Uptime : serving.Elapsed;
+        var datagramBytesIn = datagramServers.Sum(d => d.BytesReceived);
+        var datagramBytesOut = datagramServers.Sum(d => d.BytesSent);
+        var datagrams = datagramServers.Count > 0 ? $", {Counted.Of(datagramServers.Sum(d => d.DatagramsReceived), "datagram")}" : "";
         stderr.WriteLine($"sockcat: stopped after {FormatDuration(uptime)}; served {Counted.Of(summary?.ConnectionsServed ?? 0, "connection")}{datagrams}, " +
-                         $"{FormatBytes((summary?.BytesReceived ?? 0) + datagramBytes)} in, {FormatBytes((summary?.BytesSent ?? 0) + datagramBytes)} out");
+                         $"{FormatBytes((summary?.BytesReceived ?? 0) + datagramBytesIn)} in, {FormatBytes((summary?.BytesSent ?? 0) + datagramBytesOut)} out");
         return ExitCodes.Success;
     }
 
     private static bool IsOrigin(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && uri.Query.Length == 0;
 
-    private static async Task StopDatagramsAsync(List<UdpEchoServer> servers)
+    private static async Task StopDatagramsAsync(List<DatagramServer> servers)
     {
         foreach (var server in servers)
         {

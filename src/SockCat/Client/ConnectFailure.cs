@@ -38,4 +38,7 @@ public enum ConnectFailure
     /// this machine (EADDRNOTAVAIL), or its port is taken (EADDRINUSE) or privileged (EACCES).
     /// </summary>
     LocalAddress,
+
+    /// <summary>A WebSocket server answered the upgrade with another HTTP status (403, 404, ...) or not as HTTP at all; <see cref="ConnectException.ErrorNumber"/> holds the status.</summary>
+    UpgradeRefused,
 }

@@ -49,4 +49,22 @@ public sealed record ConnectOptions
     /// Defaults to null: the system picks the address and an ephemeral port.
     /// </summary>
     public IPEndPoint? LocalEndPoint { get; init; }
+
+    /// <summary>
+    /// How many more times to try when the connection cannot be made (socat's <c>retry=</c>): 0 (the default) tries once;
+    /// <see cref="int.MaxValue"/> tries until it connects or the caller cancels (socat's <c>forever</c>). Only failures
+    /// that may pass are tried again: refused, timed out, unreachable, a unix socket not there yet, a name the name service
+    /// could not answer. A certificate that is not trusted, a permission refused or a local address that cannot be bound
+    /// fail at once. Each attempt has its own <see cref="Timeout"/>.
+    /// </summary>
+    public int Retries { get; init; }
+
+    /// <summary>The wait between attempts (<see cref="Retries"/>). Defaults to 1 second.</summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Called after a failed attempt that will be tried again, with the failure, the number of the attempt that failed
+    /// (1 for the first), and the wait before the next: where a program says "trying again" to its user. Defaults to null.
+    /// </summary>
+    public Action<ConnectException, int, TimeSpan>? OnRetry { get; init; }
 }

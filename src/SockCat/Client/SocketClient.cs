@@ -43,6 +43,30 @@ public static class SocketClient
         ArgumentNullException.ThrowIfNull(url);
         options ??= Defaults;
         Validate(url, options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Retries, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.RetryInterval, TimeSpan.Zero, nameof(options));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ConnectOnceAsync(url, options, resolve, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConnectException ex) when (attempt <= options.Retries && MayPass(ex.Failure))
+            {
+                options.OnRetry?.Invoke(ex, attempt, options.RetryInterval);
+                await Task.Delay(options.RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // Failures that another try may not meet: a server starting, a route coming up, a name service answering again.
+    private static bool MayPass(ConnectFailure failure) => failure is
+        ConnectFailure.Refused or ConnectFailure.TimedOut or ConnectFailure.Unreachable or ConnectFailure.NoSuchSocket
+        or ConnectFailure.HostNotFound or ConnectFailure.Other;
+
+    private static async Task<ClientConnection> ConnectOnceAsync(
+        EndpointUrl url, ConnectOptions options, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
+    {
 
         var attempt = new Attempt(url) { Resolve = resolve };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -20,6 +20,9 @@ public static class SocketErrorNames
         [111] = "ECONNREFUSED", [112] = "EHOSTDOWN", [113] = "EHOSTUNREACH", [125] = "ECANCELED",
     };
 
+    /// <summary>The name of a Linux errno number (<c>111</c> → <c>ECONNREFUSED</c>), for a raw system call's failure; null for a number this table does not know.</summary>
+    public static string? NameOfErrno(int errno) => LinuxErrno.GetValueOrDefault(errno);
+
     /// <summary>The errno of <paramref name="ex"/>: its number and name (<c>(111, "ECONNREFUSED")</c>); getaddrinfo failures as <c>EAI_*</c> with glibc's negative numbers.</summary>
     public static (int Number, string Name) Describe(SocketException ex)
     {

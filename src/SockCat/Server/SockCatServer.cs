@@ -132,6 +132,37 @@ public sealed class SockCatServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Adds a web listener (ws://, http://, wss:// or https://) that serves the routes <paramref name="mapRoutes"/> maps:
+    /// pages, WebSocket endpoints (<see cref="Web.WebSocketEndpointRouteBuilderExtensions.MapWebSocketMessages"/>),
+    /// Server-Sent Events. It shares the server's registry, limits, access lists, log and <see cref="ServerOptions.Web"/>
+    /// rules with every other listener; its routes are its own, so one server can serve, say, a chat page on one port and
+    /// an admin page on another. Call before start.
+    /// </summary>
+    /// <param name="endpoint">A ws://, http://, wss:// or https:// endpoint; port 0 picks a free port.</param>
+    /// <param name="mapRoutes">Called once, with this listener's ASP.NET Core application, before it starts.</param>
+    /// <exception cref="ServerListenException">The endpoint is not a web endpoint.</exception>
+    /// <exception cref="InvalidOperationException">The server was already started.</exception>
+    public void ListenWeb(EndpointUrl endpoint, Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> mapRoutes)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(mapRoutes);
+        if (!endpoint.IsWeb)
+        {
+            throw new ServerListenException(endpoint, $"{endpoint}: a web listener takes ws://, http://, wss:// or https://");
+        }
+
+        lock (_stateLock)
+        {
+            if (_started)
+            {
+                throw new InvalidOperationException("Listeners are added before the server starts.");
+            }
+
+            _listeners.Add(new ListenerBinding(endpoint, static _ => throw new InvalidOperationException("A web listener has no stream protocol."), mapRoutes));
+        }
+    }
+
+    /// <summary>
     /// Listens on every endpoint with the protocol given to the constructor (after any listener added with
     /// <see cref="Listen"/>), and starts serving. All endpoints are bound or none: if one fails, those already bound are
     /// closed and the error is thrown.
@@ -198,9 +229,9 @@ public sealed class SockCatServer : IAsyncDisposable
             throw new PlatformNotSupportedException($"The {Options.Transport} transport needs Linux on x86-64; use ServerTransport.Auto or Kestrel.");
         }
 
-        foreach (var url in listeners.Select(l => l.Url))
+        foreach (var (url, routes) in listeners.Select(l => (l.Url, l.MapRoutes)))
         {
-            if (url.IsWeb && Options.Web.MapRoutes is null)
+            if (url.IsWeb && routes is null && Options.Web.MapRoutes is null)
             {
                 throw new ServerListenException(url, $"{url}: this service has no web side; use tcp://, unix:// or tls://");
             }
@@ -251,7 +282,7 @@ public sealed class SockCatServer : IAsyncDisposable
             _web = new Web.WebHost(host);
             try
             {
-                var webBound = await _web.StartAsync([.. onWeb.Select(l => l.Url)], cancellationToken).ConfigureAwait(false);
+                var webBound = await _web.StartAsync(onWeb, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < onWeb.Count; i++)
                 {
                     onWeb[i].BoundUrl = webBound[i];

@@ -76,6 +76,8 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
                     break;
                 }
 
+                // Told before the write, so that a dump shows a request before the answer it brings.
+                options.Traffic?.OnTraffic(TrafficDirection.Sent, buffer.AsSpan(0, count));
                 await peer.WriteAsync(buffer.AsMemory(0, count), _stop.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _sent, count);
                 Touch();
@@ -132,6 +134,7 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
             }
 
             Interlocked.Add(ref _received, count);
+            options.Traffic?.OnTraffic(TrafficDirection.Received, buffer.AsSpan(0, count));
             Touch();
             if (!options.Receive)
             {

@@ -49,4 +49,7 @@ public sealed record StreamBridgeOptions
     /// direction runs to the input's end, as nc and ncat do.
     /// </summary>
     public bool EndWhenPeerEndsWhileInputWaits { get; init; }
+
+    /// <summary>Told of every chunk sent to or received from the peer, as it moves (a <see cref="TrafficDump"/>, say). Defaults to null.</summary>
+    public ITrafficObserver? Traffic { get; init; }
 }

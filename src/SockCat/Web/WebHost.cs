@@ -18,7 +18,7 @@ namespace SockCat.Web;
 
 /// <summary>
 /// A server's web listeners (ws://, http://, wss://, https://): one ASP.NET Core application each, on Kestrel's socket
-/// transport, HTTP/1.1, with the routes the service maps (<see cref="WebOptions.MapRoutes"/>). The server's
+/// transport, HTTP/1.1, with the routes the service maps (the listener's own from <see cref="SockCatServer.ListenWeb"/>, or <see cref="WebOptions.MapRoutes"/>). The server's
 /// admission, registry and log lines apply through <see cref="WebAdmission"/>; TLS is the tls:// listeners' own
 /// middleware with the same certificate and handshake timeout.
 /// </summary>
@@ -31,14 +31,14 @@ internal sealed class WebHost(ServerHost server)
     private readonly CancellationTokenSource _stopGrace = new();
     private readonly List<Task> _stopping = [];
 
-    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IReadOnlyList<EndpointUrl> urls, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IReadOnlyList<ListenerBinding> listeners, CancellationToken cancellationToken)
     {
         var bound = new List<EndpointUrl>();
         try
         {
-            foreach (var url in urls)
+            foreach (var binding in listeners)
             {
-                bound.Add(await StartOneAsync(url, cancellationToken).ConfigureAwait(false));
+                bound.Add(await StartOneAsync(binding, cancellationToken).ConfigureAwait(false));
             }
         }
         catch
@@ -55,8 +55,9 @@ internal sealed class WebHost(ServerHost server)
         return bound;
     }
 
-    private async Task<EndpointUrl> StartOneAsync(EndpointUrl url, CancellationToken cancellationToken)
+    private async Task<EndpointUrl> StartOneAsync(ListenerBinding binding, CancellationToken cancellationToken)
     {
+        var url = binding.Url;
         var options = server.Options;
         var web = options.Web;
         var listener = new WebListenerContext(web, server.LoggerFactory.CreateLogger("SockCat.Web"));
@@ -124,7 +125,14 @@ internal sealed class WebHost(ServerHost server)
         });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = web.KeepAliveInterval, KeepAliveTimeout = web.KeepAliveTimeout });
         app.UseRouting();
-        web.MapRoutes!(app, url);
+        if (binding.MapRoutes is { } own)
+        {
+            own(app);
+        }
+        else
+        {
+            web.MapRoutes!(app, url);
+        }
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -26,7 +26,7 @@ public sealed class WebOptions
     /// Maps the routes of one web listener (pages, WebSocket endpoints, Server-Sent Events), called once per listener
     /// with its URL as given (its <see cref="EndpointUrl.Path"/> is where the service is expected to answer). Each web
     /// listener is an ASP.NET Core application of its own. Defaults to null: the service has no web side, and a web
-    /// listener fails to start.
+    /// listener without routes of its own (<see cref="Server.SockCatServer.ListenWeb"/>) fails to start.
     /// </summary>
     public Action<IEndpointRouteBuilder, EndpointUrl>? MapRoutes { get; set; }
 

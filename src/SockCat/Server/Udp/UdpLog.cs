@@ -18,7 +18,7 @@ internal static partial class UdpLog
     [LoggerMessage(EventId = 803, Level = LogLevel.Information, Message = "Datagram peer {Peer} refused by the allow/deny rules; its datagrams are dropped.")]
     public static partial void PeerDenied(ILogger logger, IPEndPoint peer);
 
-    [LoggerMessage(EventId = 804, Level = LogLevel.Debug, Message = "Could not echo a datagram to {Peer}: {Error}")]
+    [LoggerMessage(EventId = 804, Level = LogLevel.Debug, Message = "Could not send a datagram to {Peer}: {Error}")]
     public static partial void SendFailed(ILogger logger, IPEndPoint? peer, SocketErrorText error);
 
     [LoggerMessage(EventId = 805, Level = LogLevel.Error, Message = "The datagram loop on {LocalEndPoint} stopped on an error.")]

@@ -2,8 +2,8 @@ using SockCat.Server.Access;
 
 namespace SockCat.Server.Udp;
 
-/// <summary>Settings of a <see cref="UdpEchoServer"/>.</summary>
-public sealed record UdpEchoOptions
+/// <summary>Settings of a <see cref="DatagramServer"/>.</summary>
+public sealed record DatagramServerOptions
 {
     /// <summary>
     /// How many peers are remembered (for the log and for access decisions). Defaults to 10,000, about 1 MB; when

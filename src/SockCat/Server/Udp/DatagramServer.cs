@@ -6,16 +6,18 @@ using SockCat.Endpoints;
 namespace SockCat.Server.Udp;
 
 /// <summary>
-/// <c>serve echo udp://host:port</c>: every datagram received is sent back to its sender, unchanged, from a datagram
-/// loop on a thread of its own. New peers are logged (<c>Datagram peer 127.0.0.1:5000 seen. Now there are total 1
-/// peers.</c>) and remembered in a bounded table that forgets idle ones.
+/// A udp:// listener: a datagram loop on a thread of its own hands every datagram from an allowed peer to an
+/// <see cref="IDatagramProtocol"/> (<c>serve echo udp://</c> runs <c>EchoDatagramProtocol</c> on it). New peers are
+/// logged (<c>Datagram peer 127.0.0.1:5000 seen. Now there are total 1 peers.</c>) and remembered in a bounded table
+/// that forgets idle ones; the access list is applied once per peer.
 /// </summary>
 /// <remarks>
-/// The loop is one blocking <c>recvfrom</c> and one <c>sendto</c> per datagram into a single reused 64 KiB buffer
-/// and a reused <see cref="SocketAddress"/>: no allocation, lock, log call or thread hop per datagram. Only a new
-/// peer allocates (its address, once) and logs. Stopping closes the socket, which wakes the blocked receive.
+/// The loop is one blocking <c>recvfrom</c> per datagram into a single reused 64 KiB buffer and a reused
+/// <see cref="SocketAddress"/>, and a reply is one <c>sendto</c> from the protocol's call: no allocation, lock, log
+/// call or thread hop per datagram. Only a new peer allocates (its address, once) and logs. Stopping closes the
+/// socket, which wakes the blocked receive.
 /// </remarks>
-public sealed class UdpEchoServer : IAsyncDisposable
+public sealed class DatagramServer : IAsyncDisposable
 {
     /// <summary>The largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).</summary>
     public const int MaxDatagramSize = 65_507;
@@ -28,20 +30,24 @@ public sealed class UdpEchoServer : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly ILogger _logger;
-    private readonly UdpEchoOptions _options;
+    private readonly DatagramServerOptions _options;
+    private readonly IDatagramProtocol _protocol;
     private readonly UdpPeerTable _peers;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<UdpPeerTable.Peer, long> _onExpired;
     private volatile bool _stopping;
     private int _peerCount;
-    private long _datagrams;
-    private long _bytes;
+    private long _received;
+    private long _bytesReceived;
+    private long _sent;
+    private long _bytesSent;
     private long _dropped;
 
-    private UdpEchoServer(Socket socket, EndpointUrl url, ILogger logger, UdpEchoOptions options)
+    private DatagramServer(Socket socket, EndpointUrl url, IDatagramProtocol protocol, ILogger logger, DatagramServerOptions options)
     {
         _socket = socket;
+        _protocol = protocol;
         _logger = logger;
         _options = options;
         _peers = new UdpPeerTable(options.MaxPeers, options.PeerIdleTimeout);
@@ -60,13 +66,19 @@ public sealed class UdpEchoServer : IAsyncDisposable
     /// <summary>Peers heard from within the idle timeout (updated by the loop; read from any thread).</summary>
     public int PeerCount => Volatile.Read(ref _peerCount);
 
-    /// <summary>Datagrams echoed so far.</summary>
-    public long DatagramsEchoed => Interlocked.Read(ref _datagrams);
+    /// <summary>Datagrams from allowed peers handed to the protocol so far.</summary>
+    public long DatagramsReceived => Interlocked.Read(ref _received);
 
-    /// <summary>Bytes echoed so far.</summary>
-    public long BytesEchoed => Interlocked.Read(ref _bytes);
+    /// <summary>Payload bytes of <see cref="DatagramsReceived"/>.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
 
-    /// <summary>Datagrams dropped unanswered: from peers refused by <see cref="UdpEchoOptions.Access"/>, or whose echo failed.</summary>
+    /// <summary>Replies sent so far.</summary>
+    public long DatagramsSent => Interlocked.Read(ref _sent);
+
+    /// <summary>Payload bytes of <see cref="DatagramsSent"/>.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Datagrams dropped: from peers refused by <see cref="DatagramServerOptions.Access"/>, or replies that could not be sent.</summary>
     public long DatagramsDropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Completes when the loop has ended: after <see cref="StopAsync"/>, or faulted if the socket failed.</summary>
@@ -79,17 +91,18 @@ public sealed class UdpEchoServer : IAsyncDisposable
 
     /// <summary>
     /// Binds <paramref name="url"/> (a <c>udp://</c> endpoint; a host name is resolved, <c>[::]</c> also takes IPv4)
-    /// and starts the datagram loop.
+    /// and starts the datagram loop, which calls <paramref name="protocol"/> for each datagram on its own thread.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="url"/> is not a udp endpoint.</exception>
     /// <exception cref="SocketException">The address cannot be bound: in use, not local, or a privileged port.</exception>
-    public static UdpEchoServer Start(EndpointUrl url, ILogger logger, UdpEchoOptions? options = null)
+    public static DatagramServer Start(EndpointUrl url, IDatagramProtocol protocol, ILogger logger, DatagramServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(logger);
         if (url.Scheme != EndpointScheme.Udp)
         {
-            throw new ArgumentException($"UdpEchoServer serves udp:// endpoints, not {url}", nameof(url));
+            throw new ArgumentException($"A datagram server serves udp:// endpoints, not {url}", nameof(url));
         }
 
         var endPoint = (IPEndPoint?)url.ToEndPoint() ?? Resolve(url);
@@ -109,7 +122,7 @@ public sealed class UdpEchoServer : IAsyncDisposable
             throw;
         }
 
-        var server = new UdpEchoServer(socket, url, logger, options ?? new UdpEchoOptions());
+        var server = new DatagramServer(socket, url, protocol, logger, options ?? new DatagramServerOptions());
         server._thread.Start();
         return server;
     }
@@ -207,19 +220,9 @@ public sealed class UdpEchoServer : IAsyncDisposable
                     continue;
                 }
 
-                try
-                {
-                    _socket.SendTo(buffer.AsSpan(0, received), SocketFlags.None, from);
-                }
-                catch (SocketException ex) when (!_stopping)
-                {
-                    Interlocked.Increment(ref _dropped);
-                    UdpLog.SendFailed(_logger, peer.EndPoint, new UdpLog.SocketErrorText(ex.SocketErrorCode));
-                    continue;
-                }
-
-                Interlocked.Increment(ref _datagrams);
-                Interlocked.Add(ref _bytes, received);
+                Interlocked.Increment(ref _received);
+                Interlocked.Add(ref _bytesReceived, received);
+                _protocol.OnDatagram(new Datagram(this, buffer.AsSpan(0, received), from, peer.EndPoint));
             }
 
             AllocatedAtExit = GC.GetAllocatedBytesForCurrentThread();
@@ -235,6 +238,29 @@ public sealed class UdpEchoServer : IAsyncDisposable
             UdpLog.LoopFailed(_logger, ex, LocalEndPoint);
             _completion.TrySetException(ex);
         }
+    }
+
+    /// <summary>A reply from <see cref="Datagram.Reply"/>: one <c>sendto</c>, counted; a failure is logged at debug level and counted as dropped.</summary>
+    internal bool SendTo(ReadOnlySpan<byte> payload, SocketAddress to, IPEndPoint peer)
+    {
+        try
+        {
+            _socket.SendTo(payload, SocketFlags.None, to);
+        }
+        catch (SocketException ex) when (!_stopping)
+        {
+            Interlocked.Increment(ref _dropped);
+            UdpLog.SendFailed(_logger, peer, new UdpLog.SocketErrorText(ex.SocketErrorCode));
+            return false;
+        }
+        catch (ObjectDisposedException) when (_stopping)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _sent);
+        Interlocked.Add(ref _bytesSent, payload.Length);
+        return true;
     }
 
     private void NewPeer(ref UdpPeerTable.Peer peer, SocketAddress from, bool evicted, ref bool tableFullLogged)

@@ -6,10 +6,11 @@ using System.Text;
 using SockCat.Endpoints;
 using SockCat.Server.Access;
 using SockCat.Server.Udp;
+using SockCat.Services.Echo;
 
 namespace SockCat.IntegrationTests.Server.Udp;
 
-public class UdpEchoServerTests
+public class DatagramEchoTests
 {
     private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(20);
 
@@ -22,7 +23,7 @@ public class UdpEchoServerTests
     public async Task Echo_ManyDatagrams_ComeBackByteForByte(string url, string clientAddress)
     {
         using var cts = new CancellationTokenSource(TestTimeout);
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse(url), new CapturingLogger());
+        await using var server = DatagramServer.Start(EndpointUrl.Parse(url), EchoDatagramProtocol.Instance, new CapturingLogger());
         Assert.NotEqual(0, server.LocalEndPoint.Port);
         Assert.Equal(server.LocalEndPoint.Port, server.Url.Port);
         var target = new IPEndPoint(IPAddress.Parse(clientAddress), server.LocalEndPoint.Port);
@@ -41,7 +42,7 @@ public class UdpEchoServerTests
         }
 
         // The loop counts a datagram after sending its echo, so the count may trail the last reply by a moment.
-        await WaitUntilAsync(() => server.DatagramsEchoed == 300, cts.Token);
+        await WaitUntilAsync(() => server.DatagramsSent == 300, cts.Token);
         Assert.Equal(1, server.PeerCount);
     }
 
@@ -49,23 +50,23 @@ public class UdpEchoServerTests
     public async Task Echo_LargestDatagram_ComesBackWhole()
     {
         using var cts = new CancellationTokenSource(TestTimeout);
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), new CapturingLogger());
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, new CapturingLogger());
         using var client = new UdpClient(AddressFamily.InterNetwork);
         client.Connect(server.LocalEndPoint);
-        var sent = RandomNumberGenerator.GetBytes(UdpEchoServer.MaxDatagramSize);
+        var sent = RandomNumberGenerator.GetBytes(DatagramServer.MaxDatagramSize);
 
         await client.SendAsync(sent, cts.Token);
         var reply = await client.ReceiveAsync(cts.Token);
 
         Assert.Equal(sent, reply.Buffer);
-        await WaitUntilAsync(() => server.BytesEchoed == 65_507, cts.Token);
+        await WaitUntilAsync(() => server.BytesSent == 65_507, cts.Token);
     }
 
     [Fact]
     public async Task Echo_WindowOfDatagramsInFlight_EachComesBackIntact()
     {
         using var cts = new CancellationTokenSource(TestTimeout);
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), new CapturingLogger());
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, new CapturingLogger());
         using var client = new UdpClient(AddressFamily.InterNetwork);
         client.Client.ReceiveBufferSize = 1 << 20;
         client.Connect(server.LocalEndPoint);
@@ -94,13 +95,13 @@ public class UdpEchoServerTests
         }
 
         Assert.Empty(pending);
-        await WaitUntilAsync(() => server.DatagramsEchoed == 800, cts.Token);
+        await WaitUntilAsync(() => server.DatagramsSent == 800, cts.Token);
     }
 
     [Fact]
     public async Task Echo_SocatClient_GetsItsLinesBack()
     {
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), new CapturingLogger());
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, new CapturingLogger());
         var start = new ProcessStartInfo("socat", ["-T", "2", "-", $"UDP:127.0.0.1:{server.LocalEndPoint.Port}"])
         {
             RedirectStandardInput = true,
@@ -155,7 +156,7 @@ public class UdpEchoServerTests
     {
         using var cts = new CancellationTokenSource(TestTimeout);
         var logger = new CapturingLogger();
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), logger);
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, logger);
         using var first = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var second = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
@@ -179,7 +180,7 @@ public class UdpEchoServerTests
     {
         using var cts = new CancellationTokenSource(TestTimeout);
         var logger = new CapturingLogger();
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://[::]:0"), logger);
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://[::]:0"), EchoDatagramProtocol.Instance, logger);
         using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
         await client.SendAsync("x"u8.ToArray(), new IPEndPoint(IPAddress.Loopback, server.LocalEndPoint.Port), cts.Token);
@@ -193,7 +194,7 @@ public class UdpEchoServerTests
     {
         using var cts = new CancellationTokenSource(TestTimeout);
         var logger = new CapturingLogger();
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), logger, new UdpEchoOptions { PeerIdleTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, logger, new DatagramServerOptions { PeerIdleTimeout = TimeSpan.FromMilliseconds(300) });
         using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
 
         await client.SendAsync("x"u8.ToArray(), server.LocalEndPoint, cts.Token);
@@ -213,7 +214,7 @@ public class UdpEchoServerTests
         using var cts = new CancellationTokenSource(TestTimeout);
         var logger = new CapturingLogger();
         var access = AccessList.Parse(["::1"], null);
-        await using var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://[::]:0"), logger, new UdpEchoOptions { Access = access });
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://[::]:0"), EchoDatagramProtocol.Instance, logger, new DatagramServerOptions { Access = access });
         using var refused = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         using var allowed = new UdpClient(new IPEndPoint(IPAddress.IPv6Loopback, 0));
 
@@ -224,7 +225,7 @@ public class UdpEchoServerTests
 
         Assert.Equal("yes"u8.ToArray(), reply.Buffer);
         Assert.Equal(0, refused.Available);
-        await WaitUntilAsync(() => server.DatagramsEchoed == 1, cts.Token);
+        await WaitUntilAsync(() => server.DatagramsSent == 1, cts.Token);
         Assert.Contains($"Datagram peer 127.0.0.1:{((IPEndPoint)refused.Client.LocalEndPoint!).Port} refused by the allow/deny rules; its datagrams are dropped.", logger.Messages);
     }
 
@@ -232,7 +233,7 @@ public class UdpEchoServerTests
     public async Task Stop_WhileIdle_EndsLoopAndReleasesPort()
     {
         var logger = new CapturingLogger();
-        var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), logger);
+        var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, logger);
         var port = server.LocalEndPoint.Port;
 
         await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(5));
@@ -251,7 +252,7 @@ public class UdpEchoServerTests
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
 
-        var ex = Assert.Throws<SocketException>(() => UdpEchoServer.Start(EndpointUrl.Parse($"udp://127.0.0.1:{port}"), new CapturingLogger()));
+        var ex = Assert.Throws<SocketException>(() => DatagramServer.Start(EndpointUrl.Parse($"udp://127.0.0.1:{port}"), EchoDatagramProtocol.Instance, new CapturingLogger()));
 
         Assert.Equal(SocketError.AddressAlreadyInUse, ex.SocketErrorCode);
     }
@@ -259,14 +260,14 @@ public class UdpEchoServerTests
     [Fact]
     public void Start_TcpUrl_IsRefused()
     {
-        Assert.Throws<ArgumentException>(() => UdpEchoServer.Start(EndpointUrl.Parse("tcp://127.0.0.1:0"), new CapturingLogger()));
+        Assert.Throws<ArgumentException>(() => DatagramServer.Start(EndpointUrl.Parse("tcp://127.0.0.1:0"), EchoDatagramProtocol.Instance, new CapturingLogger()));
     }
 
     [Fact]
     public async Task Loop_KnownPeerSendingManyDatagrams_AllocatesNothingPerDatagram()
     {
         using var cts = new CancellationTokenSource(TestTimeout);
-        var server = UdpEchoServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), new CapturingLogger());
+        var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), EchoDatagramProtocol.Instance, new CapturingLogger());
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         client.Connect(server.LocalEndPoint);
         var payload = new byte[64];
@@ -282,8 +283,50 @@ public class UdpEchoServerTests
 
         // What the loop thread allocated after its only new peer: stopping's exception and nothing per datagram
         // (even 8 bytes per datagram would be 40,000).
-        Assert.Equal(count, server.DatagramsEchoed);
+        Assert.Equal(count, server.DatagramsSent);
         Assert.InRange(server.AllocatedAtExit - server.AllocatedAtLastNewPeer, 0, 16_000);
+    }
+
+    [Fact]
+    public async Task Protocol_OtherThanEcho_SeesPayloadAndPeerAndRepliesAsItChooses()
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        var protocol = new CountingProtocol();
+        await using var server = DatagramServer.Start(EndpointUrl.Parse("udp://127.0.0.1:0"), protocol, new CapturingLogger());
+        using var client = new UdpClient(AddressFamily.InterNetwork);
+        client.Connect(server.LocalEndPoint);
+
+        // "quiet" gets no answer; any other datagram is answered with its length and the sender's port, twice.
+        await client.SendAsync(Encoding.ASCII.GetBytes("quiet"), cts.Token);
+        await client.SendAsync(Encoding.ASCII.GetBytes("hello"), cts.Token);
+        var first = await client.ReceiveAsync(cts.Token);
+        var second = await client.ReceiveAsync(cts.Token);
+
+        var expected = $"5 from {((IPEndPoint)client.Client.LocalEndPoint!).Port}";
+        Assert.Equal(expected, Encoding.ASCII.GetString(first.Buffer));
+        Assert.Equal(expected, Encoding.ASCII.GetString(second.Buffer));
+        await WaitUntilAsync(() => server.DatagramsSent == 2, cts.Token);
+        Assert.Equal(2, server.DatagramsReceived);
+        Assert.Equal(10, server.BytesReceived);
+        Assert.Equal(2, protocol.Seen);
+    }
+
+    private sealed class CountingProtocol : IDatagramProtocol
+    {
+        public int Seen;
+
+        public void OnDatagram(in Datagram datagram)
+        {
+            Seen++;
+            if (datagram.Payload.SequenceEqual("quiet"u8))
+            {
+                return;
+            }
+
+            var answer = Encoding.ASCII.GetBytes($"{datagram.Payload.Length} from {datagram.Peer.Port}");
+            datagram.Reply(answer);
+            datagram.Reply(answer);
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
