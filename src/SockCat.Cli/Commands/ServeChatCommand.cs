@@ -12,7 +12,7 @@ internal static class ServeChatCommand
 {
     public static Command Create()
     {
-        var options = new ServeOptions();
+        var options = new ServeOptions { WebSide = true };
         var maxLine = new Option<int>("--max-line")
         {
             HelpName = "BYTES",

@@ -9,7 +9,7 @@ internal static class ServeEchoCommand
 {
     public static Command Create()
     {
-        var options = new ServeOptions();
+        var options = new ServeOptions { WebSide = true };
         var single = new Option<bool>("--single")
         {
             Description = "Serve one client at a time, as the seed's first server; the others wait and are served in order",

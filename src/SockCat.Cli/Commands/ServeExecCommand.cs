@@ -18,7 +18,7 @@ internal static class ServeExecCommand
             HelpName = "URL",
             Description = "Also serve a page that shows the program live, its WebSocket (one text message per line, as websocketd) and /events (Server-Sent Events) at URL, e.g. http://127.0.0.1:8080/",
         };
-        var options = new ServeOptions { EndpointTexts = parseResult => [.. Split(parseResult).Urls, .. parseResult.GetValue(web) ?? []] };
+        var options = new ServeOptions { WebSide = true, EndpointTexts = parseResult => [.. Split(parseResult).Urls, .. parseResult.GetValue(web) ?? []] };
         // The program's own words come after "--" and may start with '-': the URL argument takes them, and they are split off here.
         options.Endpoints.Validators.Clear();
         var killAfter = new Option<double>("--kill-after")

@@ -95,7 +95,7 @@ internal sealed partial class ServeOptions
         }
 
         var handshake = parseResult.GetValue(TlsHandshakeTimeout);
-        var origins = (parseResult.GetValue(Origins) ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        var origins = (WebSide ? parseResult.GetValue(Origins) ?? [] : []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         if (origins.FirstOrDefault(o => o != "*" && !IsOrigin(o)) is { } badOrigin)
         {
             return Fail($"--origin '{badOrigin}' is not an origin; write scheme://host[:port] as a browser sends it, e.g. --origin https://example.com", ExitCodes.Usage);

@@ -112,6 +112,9 @@ internal sealed partial class ServeOptions
         Description = $"Close a tls:// client that has not finished its handshake in SECONDS [default: {DefaultHandshakeTimeout.TotalSeconds:0}]",
     }.Real(NumberRule.Seconds($"{DefaultHandshakeTimeout.TotalSeconds:0}"));
 
+    /// <summary>True for a verb with browser-facing endpoints (ws://, http://): only it takes <see cref="Origins"/>.</summary>
+    public bool WebSide { get; init; }
+
     public Option<string[]> Origins { get; } = new("--origin")
     {
         HelpName = "ORIGIN",
@@ -137,6 +140,9 @@ internal sealed partial class ServeOptions
         command.Options.Add(Certificate);
         command.Options.Add(Key);
         command.Options.Add(TlsHandshakeTimeout);
-        command.Options.Add(Origins);
+        if (WebSide)
+        {
+            command.Options.Add(Origins);
+        }
     }
 }
