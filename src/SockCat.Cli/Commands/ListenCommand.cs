@@ -29,7 +29,7 @@ internal static class ListenCommand
 
         var bridge = new BridgeOptions();
         var addresses = new AddressOptions();
-        var listener = new ListenerOptions();
+        var listener = new ListenerOptions(server: false);
 
         var command = new Command("listen", "Wait for a client and join it to stdin and stdout, as nc -l does");
         VerbHelp.Add(command, """

@@ -6,33 +6,42 @@ using SockCat.Server.Tls;
 namespace SockCat.Cli.Commands;
 
 /// <summary>
-/// `listen`'s server-side options, spelled and checked as `serve` spells them: --allow/--deny (the library's
-/// <see cref="AccessList"/>) and --cert/--key (its <see cref="ServerCertificateLoader"/>).
+/// The server-side options `listen` and every `serve` verb share, defined and checked once: --allow/--deny (the
+/// library's <see cref="AccessList"/>) and --cert/--key (its <see cref="ServerCertificateLoader"/>). Only the help's
+/// wording differs: `listen` takes one client at a time, a server many.
 /// </summary>
-internal sealed class ListenerOptions
+internal sealed class ListenerOptions(bool server)
 {
     public Option<string[]> Allow { get; } = new("--allow")
     {
         HelpName = "ADDR[/BITS]",
-        Description = "Take only clients from these addresses or CIDR ranges (repeatable, or comma-separated: 127.0.0.1,10.0.0.0/8); the others are closed before any byte, and sockcat waits for the next",
+        Description = server
+            ? "Serve only clients from these addresses or CIDR ranges (repeatable, or comma-separated: 127.0.0.1,10.0.0.0/8); the others are closed before any byte is read"
+            : "Take only clients from these addresses or CIDR ranges (repeatable, or comma-separated: 127.0.0.1,10.0.0.0/8); the others are closed before any byte, and sockcat waits for the next",
     };
 
     public Option<string[]> Deny { get; } = new("--deny")
     {
         HelpName = "ADDR[/BITS]",
-        Description = "Close clients from these addresses or CIDR ranges before any byte (repeatable, or comma-separated); wins over --allow",
+        Description = server
+            ? "Close clients from these addresses or CIDR ranges before any byte is read (repeatable, or comma-separated); wins over --allow"
+            : "Close clients from these addresses or CIDR ranges before any byte (repeatable, or comma-separated); wins over --allow",
     };
 
     public Option<string?> Certificate { get; } = new("--cert")
     {
         HelpName = "FILE",
-        Description = "tls: PEM certificate (and chain) [default: a self-signed one for localhost, made at start; its fingerprint is printed]",
+        Description = server
+            ? "PEM certificate (and chain) for tls:// endpoints [default: a self-signed one for localhost, made at start; its fingerprint is printed]"
+            : "tls: PEM certificate (and chain) [default: a self-signed one for localhost, made at start; its fingerprint is printed]",
     };
 
     public Option<string?> Key { get; } = new("--key")
     {
         HelpName = "FILE",
-        Description = "tls: PEM private key for --cert (unencrypted) [default: read from the --cert file]",
+        Description = server
+            ? "PEM private key for --cert (unencrypted) [default: read from the --cert file]"
+            : "tls: PEM private key for --cert (unencrypted) [default: read from the --cert file]",
     };
 
     public void AddTo(Command command)
@@ -64,14 +73,9 @@ internal sealed class ListenerOptions
     /// </summary>
     public static async Task<ServerCertificate> LoadCertificateAsync(string? certificatePath, string? keyPath, TextWriter error)
     {
-        ServerCertificate certificate;
-        try
+        if (!TryLoadCertificate(certificatePath, keyPath, out var certificate, out var problem, out var exception))
         {
-            certificate = ServerCertificateLoader.Load(certificatePath, keyPath);
-        }
-        catch (ServerCertificateException e)
-        {
-            throw new CliException(CertificateErrors.Describe(e), ExitCodes.ListenFailed, e);
+            throw new CliException(problem, ExitCodes.ListenFailed, exception);
         }
 
         await error.WriteLineAsync(Announce(certificate)).ConfigureAwait(false);
@@ -81,6 +85,26 @@ internal sealed class ListenerOptions
         }
 
         return certificate;
+    }
+
+    /// <summary>Loads --cert/--key, or makes a self-signed certificate; on failure, the one line that says why in the CLI's words.</summary>
+    public static bool TryLoadCertificate(
+        string? certificatePath, string? keyPath,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ServerCertificate? certificate,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem,
+        out ServerCertificateException? exception)
+    {
+        try
+        {
+            certificate = ServerCertificateLoader.Load(certificatePath, keyPath);
+            (problem, exception) = (null, null);
+            return true;
+        }
+        catch (ServerCertificateException e)
+        {
+            (certificate, problem, exception) = (null, CertificateErrors.Describe(e), e);
+            return false;
+        }
     }
 
     /// <summary>The line serve and listen print at start: what the certificate is, and its SHA-256 fingerprint.</summary>

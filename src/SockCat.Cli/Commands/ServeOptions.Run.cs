@@ -302,20 +302,10 @@ internal sealed partial class ServeOptions
         };
 
     /// <summary>Loads --cert/--key, or makes a self-signed certificate, with the line that gives its fingerprint for <c>connect --fingerprint</c>.</summary>
-    private CertificateResult LoadCertificate(ParseResult parseResult)
-    {
-        ServerCertificate certificate;
-        try
-        {
-            certificate = ServerCertificateLoader.Load(parseResult.GetValue(Certificate), parseResult.GetValue(Key));
-        }
-        catch (ServerCertificateException e)
-        {
-            return new CertificateResult(null, CertificateErrors.Describe(e), "");
-        }
-
-        return new CertificateResult(certificate, null, ListenerOptions.Announce(certificate));
-    }
+    private CertificateResult LoadCertificate(ParseResult parseResult) =>
+        ListenerOptions.TryLoadCertificate(parseResult.GetValue(Certificate), parseResult.GetValue(Key), out var certificate, out var problem, out _)
+            ? new CertificateResult(certificate, null, ListenerOptions.Announce(certificate))
+            : new CertificateResult(null, problem, "");
 
     private sealed record CertificateResult(ServerCertificate? Certificate, string? Error, string Line) : IDisposable
     {

@@ -82,29 +82,16 @@ internal sealed partial class ServeOptions
         DefaultValueFactory = _ => "text",
     }.OneOf("text", "json");
 
-    public Option<string[]> Allow { get; } = new("--allow")
-    {
-        HelpName = "ADDR[/BITS]",
-        Description = "Serve only clients from these addresses or CIDR ranges (repeatable, or comma-separated: 127.0.0.1,10.0.0.0/8); the others are closed before any byte is read",
-    };
+    /// <summary>--allow, --deny, --cert and --key: defined once, with `listen` (<see cref="ListenerOptions"/>).</summary>
+    public ListenerOptions Listener { get; } = new(server: true);
 
-    public Option<string[]> Deny { get; } = new("--deny")
-    {
-        HelpName = "ADDR[/BITS]",
-        Description = "Close clients from these addresses or CIDR ranges before any byte is read (repeatable, or comma-separated); wins over --allow",
-    };
+    public Option<string[]> Allow => Listener.Allow;
 
-    public Option<string?> Certificate { get; } = new("--cert")
-    {
-        HelpName = "FILE",
-        Description = "PEM certificate (and chain) for tls:// endpoints [default: a self-signed one for localhost, made at start; its fingerprint is printed]",
-    };
+    public Option<string[]> Deny => Listener.Deny;
 
-    public Option<string?> Key { get; } = new("--key")
-    {
-        HelpName = "FILE",
-        Description = "PEM private key for --cert (unencrypted) [default: read from the --cert file]",
-    };
+    public Option<string?> Certificate => Listener.Certificate;
+
+    public Option<string?> Key => Listener.Key;
 
     public Option<double?> TlsHandshakeTimeout { get; } = new Option<double?>("--tls-handshake-timeout")
     {
