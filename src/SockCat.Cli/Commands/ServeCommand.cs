@@ -154,13 +154,15 @@ internal sealed class ServeOptions
     /// A verb's own schemes (chat's <c>irc://</c>): a URL with one of these is a tcp:// listener whose connections get that
     /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
     /// </param>
+    /// <param name="moreEndpoints">URLs a verb's own flags add to the URL arguments (chat's <c>--web</c>).</param>
     public async Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
         Func<EndpointUrl, ILogger, UdpEchoOptions, UdpEchoServer>? startDatagram = null,
-        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null)
+        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null,
+        IEnumerable<string>? moreEndpoints = null)
     {
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
@@ -176,7 +178,7 @@ internal sealed class ServeOptions
 
         var urls = new List<EndpointUrl>();
         var factories = new List<Func<IConnection, IConnectionProtocol>>();
-        foreach (var given in parseResult.GetValue(Endpoints) ?? [])
+        foreach (var given in (parseResult.GetValue(Endpoints) ?? []).Concat(moreEndpoints ?? []))
         {
             var text = given;
             Func<IConnection, IConnectionProtocol>? schemeFactory = null;
