@@ -83,7 +83,7 @@ internal static class WebChatJson
     /// <summary>The sender's own message back (the hub delivers a message to everyone but its sender), as others got it.</summary>
     public static void Own(IBufferWriter<byte> output, string? room, string from, string? to, ChatMessageKind kind, string text)
     {
-        using var json = new Utf8JsonWriter(output);
+        using var json = new Utf8JsonWriter(output, WebChatRenderer.Writing);
         json.WriteStartObject();
         WebChatRenderer.WriteMessage(json, room, from, to, kind, ChatText.Clean(text));
         json.WriteNumber("time", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -121,7 +121,7 @@ internal static class WebChatJson
 
     private static Utf8JsonWriter Start(IBufferWriter<byte> output, string type)
     {
-        var json = new Utf8JsonWriter(output);
+        var json = new Utf8JsonWriter(output, WebChatRenderer.Writing);
         json.WriteStartObject();
         json.WriteString("type", type);
         return json;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace SockCat.Services.Chat.Web;
@@ -12,6 +13,12 @@ internal sealed class WebChatRenderer : ChatRenderer
     /// <summary>The one renderer of the web chat (renderers are singletons: each owns a slot in every event).</summary>
     public static readonly WebChatRenderer Instance = new();
 
+    /// <summary>
+    /// JSON as a program reads it: only what JSON requires is escaped (quotes, backslashes, controls), so <c>+</c> and
+    /// <c>&lt;</c> stay themselves. "Unsafe" is for JSON pasted into HTML; the page parses it and shows text with textContent.
+    /// </summary>
+    internal static readonly JsonWriterOptions Writing = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private WebChatRenderer()
     {
     }
@@ -19,7 +26,7 @@ internal sealed class WebChatRenderer : ChatRenderer
     /// <inheritdoc />
     public override void Render(ChatEvent e, IBufferWriter<byte> output)
     {
-        using var json = new Utf8JsonWriter(output);
+        using var json = new Utf8JsonWriter(output, WebChatRenderer.Writing);
         json.WriteStartObject();
         switch (e.Kind)
         {
