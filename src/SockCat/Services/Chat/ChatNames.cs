@@ -59,7 +59,8 @@ internal static class ChatNames
     /// <summary>
     /// True when <paramref name="room"/> may be a room name: <see cref="RoomPrefix"/> and 1 to <paramref name="maxLength"/>
     /// - 1 more characters, none of them a space, a comma, a colon or a control character (RFC 2812 section 1.3 forbids
-    /// space, comma and BEL; the colon and the other controls would confuse IRC's own parsing or a terminal).
+    /// space, comma and BEL; the colon and the other controls would confuse IRC's own parsing or a terminal), nor an
+    /// invisible format character (a right-to-left override, a zero-width space) that would make two rooms look alike.
     /// </summary>
     public static bool IsValidRoom(ReadOnlySpan<char> room, int maxLength)
     {
@@ -70,7 +71,7 @@ internal static class ChatNames
 
         foreach (var c in room[1..])
         {
-            if (c is ' ' or ',' or ':' || char.IsControl(c))
+            if (c is ' ' or ',' or ':' || char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
             {
                 return false;
             }

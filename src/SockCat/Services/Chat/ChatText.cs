@@ -6,7 +6,7 @@ namespace SockCat.Services.Chat;
 /// Text made safe to show on another user's terminal. The hub cleans every text it is given (messages, topics, reasons)
 /// with <see cref="Clean"/>, whatever protocol it came from, so no protocol can pass raw control bytes to another:
 /// ESC (and with it ANSI sequences such as <c>ESC[2J</c> or OSC 52's clipboard writes), the other C0 controls, DEL and
-/// the C1 controls become visible <c>^[</c>-style text; invalid UTF-8 was already replaced (U+FFFD) by decoding with
+/// the C1 controls become visible <c>^[</c>-style text, the bidirectional overrides and isolates <c>&lt;U+202E&gt;</c>; invalid UTF-8 was already replaced (U+FFFD) by decoding with
 /// <see cref="Decode"/>. IRC's formatting codes (bold, colour, italic, underline, reverse, reset) are kept for IRC users;
 /// a protocol that writes to a terminal removes them with <see cref="RemoveIrcFormatting"/>.
 /// </summary>
@@ -43,6 +43,10 @@ internal static class ChatText
             if (!NeedsCleaning(c))
             {
                 builder.Append(c);
+            }
+            else if (IsBidiControl(c))
+            {
+                builder.Append("<U+").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)).Append('>');
             }
             else if (c == '\t')
             {
@@ -102,7 +106,10 @@ internal static class ChatText
         return builder.ToString();
     }
 
-    private static bool NeedsCleaning(char c) => c < ' ' ? !IsIrcFormatting(c) : c is >= '\x7F' and <= '\x9F';
+    private static bool NeedsCleaning(char c) => c < ' ' ? !IsIrcFormatting(c) : c is >= '\x7F' and <= '\x9F' || IsBidiControl(c);
+
+    // The embeddings, overrides and isolates that reorder what a terminal shows after them (Trojan Source's trick).
+    private static bool IsBidiControl(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 
     // Skips "FG[,BG]" after a colour code: up to `digits` of each; returns the index after them.
     private static int SkipColour(string text, int at, int digits, Func<char, bool> isDigit)

@@ -9,7 +9,7 @@ namespace SockCat.IntegrationTests.Services.Chat;
 /// </summary>
 internal sealed class ChatLineClient(TestClient client, string terminator) : IAsyncDisposable
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private readonly byte[] _buffer = new byte[8192];
     private readonly List<string> _seen = [];

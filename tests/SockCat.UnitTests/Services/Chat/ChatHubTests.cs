@@ -57,6 +57,8 @@ public class ChatHubTests
     [InlineData("#a:b")]
     [InlineData("#a\u0007b")]
     [InlineData("#a\u009bb")]
+    [InlineData("#a\u202eb")]
+    [InlineData("#a\u200bb")]
     public void Room_InvalidName_IsRefused(string room)
     {
         var hub = new ChatHub();
@@ -314,9 +316,9 @@ public class ChatHubTests
         var (alice, _, _) = Joined(hub, "alice", "#a");
         var (_, bobLog, bobConnection) = Joined(hub, "bob", "#a");
         bobConnection.RunPosted();
-        hub.SendToRoom(alice, "#a", ChatMessageKind.Message, "\u001b[2J\u001b]52;c;aGk=\u0007\u009b31m\u007f\t\u0002bold\u0002");
+        hub.SendToRoom(alice, "#a", ChatMessageKind.Message, "\u001b[2J\u001b]52;c;aGk=\u0007\u009b31m\u007f\t\u0002bold\u0002 \u202eevil\u2069");
         bobConnection.RunPosted();
-        Assert.Equal("Message#a alice Message ^[[2J^[]52;c;aGk=^G^[[31m^? \u0002bold\u0002", bobLog[^1]);
+        Assert.Equal("Message#a alice Message ^[[2J^[]52;c;aGk=^G^[[31m^? \u0002bold\u0002 <U+202E>evil<U+2069>", bobLog[^1]);
     }
 
     [Fact]

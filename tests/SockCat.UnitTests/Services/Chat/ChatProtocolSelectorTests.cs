@@ -44,7 +44,7 @@ public class ChatProtocolSelectorTests
         Assert.Equal("", connection.OutputText);
         connection.Send("/nick alice\n");
         Assert.StartsWith("*** Welcome to sockcat chat", connection.OutputText);
-        Assert.EndsWith("*** you are alice. /join ROOM to enter a room (there are none yet: yours will be the first).\n", connection.OutputText);
+        Assert.EndsWith("*** you are alice. /join ROOM to enter a room (no rooms yet: yours will be the first).\n", connection.OutputText);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class ChatProtocolSelectorTests
         var welcome = connection.OutputText;
         Assert.StartsWith("*** Welcome to sockcat chat", welcome);
         connection.Send("/nick alice\n");
-        Assert.Equal(welcome + "*** you are alice. /join ROOM to enter a room (there are none yet: yours will be the first).\n", connection.OutputText);
+        Assert.Equal(welcome + "*** you are alice. /join ROOM to enter a room (no rooms yet: yours will be the first).\n", connection.OutputText);
     }
 
     [Theory]

@@ -56,6 +56,8 @@ public class LineChatProtocolTests
     [InlineData("/frob", "error: unknown command /frob; /help lists the commands\n")]
     [InlineData("/nick 9lives", "error: '9lives' cannot be a nickname; use 1 to 30 letters, digits or -_[]{}\\|^` (not starting with a digit or -)\n")]
     [InlineData("/nick", "error: /nick needs one name: /nick alice\n")]
+    [InlineData("/nick a\u001b[2J", "error: 'a^[[2J' cannot be a nickname; use 1 to 30 letters, digits or -_[]{}\\|^` (not starting with a digit or -)\n")]
+    [InlineData("/\u001b]52;c;aGk=\u0007", "error: unknown command /^[]52;c;agk=^G; /help lists the commands\n")]
     public void Unregistered_Mistakes_OneErrorLineEach(string line, string expected)
     {
         var rig = new ChatRig();
@@ -244,6 +246,17 @@ public class LineChatProtocolTests
         Assert.Equal("[#r] <alice> last words\n*** alice quit (connection closed)\n", bob.Read());
         Assert.True(alice.Connection.SendShut);
         Assert.Equal(1, rig.Hub.UserCount);
+    }
+
+    [Fact]
+    public void QuitWithoutReason_NoEmptyParentheses()
+    {
+        var rig = new ChatRig();
+        var alice = rig.User("alice", "r");
+        var bob = rig.User("bob", "r");
+        bob.Say("/quit");
+        rig.RunPosts();
+        Assert.Equal("*** bob quit\n", alice.Read());
     }
 
     [Fact]

@@ -33,7 +33,7 @@ internal sealed partial class LineChatProtocol
         {
             Say(connection, LineReplies.IsCommand(name)
                 ? "error: choose a nickname first: /nick NAME"
-                : $"error: unknown command /{name}; /help lists the commands");
+                : $"error: unknown command /{ChatText.Clean(name)}; /help lists the commands");
             return;
         }
 
@@ -78,7 +78,7 @@ internal sealed partial class LineChatProtocol
                 Say(connection, rest.Length == 0 ? "*** you are back" : "*** you are away; /away alone when you are back");
                 break;
             default:
-                Say(connection, $"error: unknown command /{name}; /help lists the commands");
+                Say(connection, $"error: unknown command /{ChatText.Clean(name)}; /help lists the commands");
                 break;
         }
     }
@@ -221,8 +221,10 @@ internal sealed partial class LineChatProtocol
         }
 
         // The Topic event comes back to the setter too: "[#room] *** alice set the topic: ...".
-        Check(connection, FloodToken(user), null, null);
-        Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        if (Check(connection, FloodToken(user), null, null))
+        {
+            Check(connection, _hub.SetTopic(user, room.Name, text == "-" ? "" : text), room.Name, null);
+        }
     }
 
     private void Invite(IConnection connection, ChatUser user, string nick, string roomText)
@@ -318,7 +320,7 @@ internal sealed partial class LineChatProtocol
         _done = true;
         if (_user is { } user)
         {
-            _hub.Quit(user, reason.Length == 0 ? "quit" : reason);
+            _hub.Quit(user, reason);
         }
 
         connection.Close();
@@ -337,8 +339,9 @@ internal sealed partial class LineChatProtocol
 
     private static string Rooms(IReadOnlyList<ChatRoom> rooms) => rooms.Count switch
     {
-        0 => "there are none yet: yours will be the first",
-        _ => "/rooms lists the " + (rooms.Count == 1 ? "one there is" : $"{rooms.Count} there are"),
+        0 => "no rooms yet: yours will be the first",
+        1 => "1 room so far; /rooms lists it",
+        _ => $"{rooms.Count} rooms so far; /rooms lists them",
     };
 
     private static (string First, string After) Split(string text)

@@ -30,7 +30,15 @@ internal static class LineReplies
     public static bool IsCommand(string name) => Commands.Contains(name);
 
     /// <summary>The error line for a failed <paramref name="result"/>; <paramref name="room"/> and <paramref name="nick"/> name what it was about.</summary>
-    public static string Error(ChatResult result, ChatOptions options, string? room, string? nick) => result switch
+    public static string Error(ChatResult result, ChatOptions options, string? room, string? nick)
+    {
+        // What the user typed comes back in the error: made as safe for their terminal as anyone's text.
+        room = room is null ? null : ChatText.Clean(room);
+        nick = nick is null ? null : ChatText.Clean(nick);
+        return Wording(result, options, room, nick);
+    }
+
+    private static string Wording(ChatResult result, ChatOptions options, string? room, string? nick) => result switch
     {
         ChatResult.NickInvalid => $"error: '{nick}' cannot be a nickname; use 1 to {options.MaxNickLength} letters, digits or -_[]{{}}\\|^` (not starting with a digit or -)",
         ChatResult.NickInUse => $"error: the nickname {nick} is taken; choose another with /nick NAME",
