@@ -16,7 +16,9 @@ namespace SockCat.Web;
 /// <para>
 /// A connection may outlive its WebSocket (a browser on a flaky network): with a <c>resumeWindow</c>, a WebSocket that
 /// ends without the service closing the connection leaves it detached, its output held (up to the send queue's bound)
-/// until a new WebSocket is handed over with <see cref="Attach"/>, or closed when the window passes. The
+/// until a new WebSocket is handed over with <see cref="Attach"/>, or closed when the window passes. Messages are
+/// numbered (<see cref="NextMessageIndex"/>) and the recent ones kept, so a peer that says how many it received gets
+/// the rest again, those that went into a dead WebSocket before the server noticed included. The
 /// <c>closed</c> callback runs once, serialized with the other calls, when the connection is gone for good.
 /// </para>
 /// </summary>
@@ -27,7 +29,10 @@ public sealed class WebSocketConnection : IConnection
     // Guards the state below and the posted queue; never held while calling out.
     private readonly Lock _state = new();
     private readonly Queue<Posted> _posted = new();
-    private readonly Queue<byte[]> _held = new();
+    // With a resume window: recent messages, oldest first, for a peer that comes back. Those sent may have gone into a
+    // WebSocket that was already dead (the server finds out only at the next ping); those from _unsentFrom on were
+    // held while detached. Sent ones are dropped past the send queue's bound; unsent ones past it cut the peer.
+    private readonly Queue<Recent> _recent = new();
     private readonly ArrayBufferWriter<byte> _output = new(1024);
     private readonly TimeSpan _resumeWindow;
     private readonly Action<WebSocketConnection, string?>? _closed;
@@ -35,7 +40,10 @@ public sealed class WebSocketConnection : IConnection
     private WebSocketSession? _session;
     private ITimer? _resumeTimer;
     private TaskCompletionSource? _paused;
-    private int _heldBytes;
+    private int _recentBytes;
+    private int _unsentBytes;
+    private long _nextIndex;
+    private long _unsentFrom;
     private bool _draining;
     private bool _ended;
     private bool _closing;
@@ -114,7 +122,7 @@ public sealed class WebSocketConnection : IConnection
         {
             lock (_state)
             {
-                return (_session?.QueuedBytes ?? 0) + _heldBytes;
+                return (_session?.QueuedBytes ?? 0) + _unsentBytes;
             }
         }
     }
@@ -145,16 +153,42 @@ public sealed class WebSocketConnection : IConnection
         }
     }
 
+    /// <summary>The index the next message written will have: messages are numbered from 0 over the connection's life.</summary>
+    public long NextMessageIndex
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _nextIndex;
+            }
+        }
+    }
+
     /// <summary>
-    /// Hands the connection a new WebSocket (the same peer come back): output held meanwhile is sent on it first, in
-    /// order. A WebSocket still attached is aborted as replaced. False when the connection is closed.
+    /// True when <see cref="Attach"/> can replay every message from <paramref name="index"/> on: it is still kept (within
+    /// the send queue's bound of recent messages) or not yet written. Messages are kept only with a resume window.
     /// </summary>
-    public bool Attach(WebSocketSession session)
+    public bool CanReplayFrom(long index)
+    {
+        lock (_state)
+        {
+            return index <= _nextIndex && index >= (_recent.TryPeek(out var oldest) ? oldest.Index : _nextIndex);
+        }
+    }
+
+    /// <summary>
+    /// Hands the connection a new WebSocket (the same peer come back) and sends on it first, in order, the kept messages
+    /// from <paramref name="replayFrom"/> on (the count the peer says it received), or by default those held while no
+    /// WebSocket was attached. A WebSocket still attached is aborted as replaced. False when the connection is closed.
+    /// </summary>
+    public bool Attach(WebSocketSession session, long? replayFrom = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         lock (_gate)
         {
             WebSocketSession? old;
+            Recent[] replay;
             lock (_state)
             {
                 if (_ended)
@@ -166,24 +200,25 @@ public sealed class WebSocketConnection : IConnection
                 _session = session;
                 _resumeTimer?.Dispose();
                 _resumeTimer = null;
+                var from = replayFrom ?? _unsentFrom;
+                replay = [.. _recent.Where(r => r.Index >= from)];
             }
 
             old?.Abort("replaced by a new WebSocket for the same connection");
             session.Ended.UnsafeRegister(static (s, _) => ((WebSocketConnection)((object[])s!)[0]).OnSessionEnded((WebSocketSession)((object[])s!)[1]), new object[] { this, session });
-            while (true)
+            foreach (var message in replay)
             {
-                byte[] message;
-                lock (_state)
+                if (!session.TrySend(MessageType, message.Data))
                 {
-                    if (!_held.TryDequeue(out message!))
-                    {
-                        break;
-                    }
-
-                    _heldBytes -= message.Length;
+                    break;
                 }
+            }
 
-                Send(message);
+            lock (_state)
+            {
+                _unsentFrom = _nextIndex;
+                _unsentBytes = 0;
+                TrimSent();
             }
 
             return true;
@@ -334,10 +369,12 @@ public sealed class WebSocketConnection : IConnection
         }
     }
 
-    // Under the gate (a call's flush, or Attach's replay of held messages).
+    // Under the gate (a call's flush).
     private void Send(ReadOnlySpan<byte> message)
     {
         WebSocketSession? session;
+        long index;
+        var kept = false;
         lock (_state)
         {
             if (_ended)
@@ -345,37 +382,57 @@ public sealed class WebSocketConnection : IConnection
                 return;
             }
 
+            index = _nextIndex++;
             session = _session;
+            if (_resumeWindow > TimeSpan.Zero)
+            {
+                _recent.Enqueue(new Recent(index, message.ToArray()));
+                _recentBytes += message.Length;
+                _unsentBytes += message.Length;
+                kept = true;
+            }
         }
 
-        // A WebSocket that is closing takes nothing more: hold the message for the one that may come back.
+        // A WebSocket that is closing takes nothing more: the message stays unsent for the one that may come back.
         if (session is not null && (session.TrySend(MessageType, message) || session.WasCutAsSlowConsumer))
         {
+            if (kept)
+            {
+                lock (_state)
+                {
+                    if (_unsentFrom == index)
+                    {
+                        _unsentFrom = index + 1;
+                        _unsentBytes -= message.Length;
+                    }
+
+                    TrimSent();
+                }
+            }
+
             return;
         }
 
-        bool cut;
-        int held;
+        int unsent;
         lock (_state)
         {
-            if (_ended)
-            {
-                return;
-            }
-
-            held = _heldBytes;
-            cut = held > 0 && held + message.Length > _holdLimit;
-            if (!cut)
-            {
-                _held.Enqueue(message.ToArray());
-                _heldBytes += message.Length;
-            }
+            unsent = _unsentBytes;
         }
 
-        if (cut)
+        if (kept && unsent > _holdLimit && unsent > message.Length)
         {
             Volatile.Write(ref _cutAsSlowConsumer, true);
-            End($"slow consumer: {held} bytes held while no WebSocket was attached and {message.Length} more, over the {_holdLimit}-byte send queue bound");
+            End($"slow consumer: {unsent - message.Length} bytes held while no WebSocket was attached and {message.Length} more, over the {_holdLimit}-byte send queue bound");
+        }
+    }
+
+    // Under the state lock: sent messages past the bound are no longer kept.
+    private void TrimSent()
+    {
+        while (_recentBytes > _holdLimit && _recent.TryPeek(out var oldest) && oldest.Index < _unsentFrom)
+        {
+            _recent.Dequeue();
+            _recentBytes -= oldest.Data.Length;
         }
     }
 
@@ -437,8 +494,9 @@ public sealed class WebSocketConnection : IConnection
             _session = null;
             _resumeTimer?.Dispose();
             _resumeTimer = null;
-            _held.Clear();
-            _heldBytes = 0;
+            _recent.Clear();
+            _recentBytes = 0;
+            _unsentBytes = 0;
             dropped = [.. _posted];
             _posted.Clear();
         }
@@ -462,6 +520,8 @@ public sealed class WebSocketConnection : IConnection
             }, (this, reason));
         }
     }
+
+    private readonly record struct Recent(long Index, byte[] Data);
 
     private readonly record struct Posted(Action<IConnection, object?> Callback, object? State, Action<object?>? Dropped);
 }

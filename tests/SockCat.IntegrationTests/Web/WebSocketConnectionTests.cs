@@ -21,6 +21,9 @@ public sealed class WebSocketConnectionTests
     {
         public TimeSpan ResumeWindow { get; } = resumeWindow;
 
+        /// <summary>What a resuming WebSocket asks to be replayed from; null: what was held.</summary>
+        public long? ReplayFrom { get; set; }
+
         public TaskCompletionSource<WebSocketConnection> Made { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource<string?> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,7 +39,7 @@ public sealed class WebSocketConnectionTests
             {
                 if (probe.Made.Task.IsCompleted)
                 {
-                    Assert.True(probe.Made.Task.Result.Attach(session));
+                    Assert.True(probe.Made.Task.Result.Attach(session, probe.ReplayFrom));
                     probe.Attached.TrySetResult();
                 }
                 else
@@ -190,6 +193,36 @@ public sealed class WebSocketConnectionTests
         await SendTextAsync(second, "still the same connection");
         Assert.Equal("still the same connection", await ReceiveTextAsync(second));
         Assert.False(probe.Closed.Task.IsCompleted);
+        first.Dispose();
+    }
+
+    [Fact]
+    public async Task Resume_FromTheCountThePeerHad_ReplaysWhatWentIntoTheDeadWebSocketToo()
+    {
+        var (server, probe) = await StartAsync(TimeSpan.FromMinutes(5));
+        await using var _ = server;
+        var first = await server.ConnectAsync();
+        var connection = await probe.Made.Task.WaitAsync(Deadline);
+        for (var i = 0; i < 3; i++)
+        {
+            connection.Post((c, s) => c.Write(Encoding.UTF8.GetBytes($"m{s}")), i);
+        }
+
+        Assert.Equal("m0", await ReceiveTextAsync(first));
+        first.Abort();
+        await WaitDetachedAsync(connection);
+        connection.Post((c, _) => c.Write("m3"u8), null);
+        Assert.True(connection.CanReplayFrom(1));
+        Assert.False(connection.CanReplayFrom(5));
+
+        probe.ReplayFrom = 1;
+        using var second = await server.ConnectAsync();
+        await probe.Attached.Task.WaitAsync(Deadline);
+
+        Assert.Equal("m1", await ReceiveTextAsync(second));
+        Assert.Equal("m2", await ReceiveTextAsync(second));
+        Assert.Equal("m3", await ReceiveTextAsync(second));
+        Assert.Equal(4, connection.NextMessageIndex);
         first.Dispose();
     }
 

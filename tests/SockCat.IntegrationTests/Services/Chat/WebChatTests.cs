@@ -73,6 +73,9 @@ public sealed class WebChatTests
     {
         private readonly List<string> _seen = [];
 
+        /// <summary>Messages had since "registered" numbered them (as the page counts), to resume with.</summary>
+        public long? Received { get; private set; }
+
         public ClientWebSocket Socket { get; } = socket;
 
         public Task SendAsync(object request) => SendRawAsync(JsonSerializer.Serialize(request));
@@ -86,7 +89,9 @@ public sealed class WebChatTests
             Assert.True(type == WebSocketMessageType.Text, $"a {type} message; read so far:\n{string.Join("\n", _seen)}");
             var text = Encoding.UTF8.GetString(payload);
             _seen.Add(text);
-            return JsonDocument.Parse(text).RootElement;
+            var message = JsonDocument.Parse(text).RootElement;
+            Received = message.GetProperty("type").GetString() == "registered" ? message.GetProperty("next").GetInt64() : Received + 1;
+            return message;
         }
 
         /// <summary>The next message of <paramref name="type"/> (and matching <paramref name="match"/>), skipping others.</summary>
@@ -217,6 +222,8 @@ public sealed class WebChatTests
         await carol.SendAsync("/join lobby");
         await alice.ExpectAsync("join");
 
+        // The server may go on sending into the dead WebSocket until it notices: the count says what alice had.
+        var received = alice.Received;
         alice.Socket.Abort();
         alice.Dispose();
         await carol.SendAsync("while you were away", "/msg alice did you see that");
@@ -224,12 +231,13 @@ public sealed class WebChatTests
         Assert.Equal("error: the nickname alice is taken; choose another with /nick NAME", await carol.ExpectAsync("is taken"));
 
         using var back = await server.BrowserAsync();
-        await back.SendAsync(new { type = "hello", nick = "whoever", resume = token });
-        Assert.Equal("while you were away", S(await back.ExpectAsync("message"), "text"));
-        Assert.Equal("did you see that", S(await back.ExpectAsync("pm"), "text"));
-        var registered = await back.ExpectAsync("registered");
-        Assert.Equal(("alice", true), (S(registered, "nick"), registered.GetProperty("resumed").GetBoolean()));
+        await back.SendAsync(new { type = "hello", nick = "whoever", resume = token, received });
+        var registered = await back.ReceiveAsync();
+        Assert.Equal(("registered", "alice", true, false), (S(registered, "type"), S(registered, "nick"), registered.GetProperty("resumed").GetBoolean(), registered.GetProperty("gap").GetBoolean()));
+        Assert.Equal(received, registered.GetProperty("next").GetInt64());
         Assert.Equal("#lobby", registered.GetProperty("rooms")[0].GetString());
+        Assert.Equal("while you were away", S(await back.ReceiveAsync(), "text"));
+        Assert.Equal("did you see that", S(await back.ReceiveAsync(), "text"));
         await back.SendAsync(new { type = "say", room = "#lobby", text = "back" });
         Assert.Equal("[#lobby] <alice> back", await carol.ExpectAsync("back"));
     }

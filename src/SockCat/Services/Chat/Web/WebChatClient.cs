@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using SockCat.Endpoints;
@@ -35,26 +36,50 @@ internal sealed class WebChatClient : IChatClient
         Connection.FlushMessage();
     }
 
-    /// <summary>Takes <paramref name="nick"/> on the hub and says so; a refusal is the caller's to word.</summary>
-    public ChatResult Register(string nick)
+    /// <summary>Takes <paramref name="nick"/> on the hub and says so on <paramref name="session"/>; a refusal is the caller's to word.</summary>
+    public ChatResult Register(string nick, WebSocketSession session)
     {
         var result = Hub.Register(Connection, this, nick, out var user);
         if (result == ChatResult.Ok)
         {
             User = user;
             _web.Add(this);
-            SendRegistered(resumed: false);
+            SendRegistered(session, resumed: false, Connection.NextMessageIndex, gap: false);
         }
 
         return result;
     }
 
-    /// <summary>Who the page is, with the token to come back with, then each of its rooms and the room list.</summary>
-    public void SendRegistered(bool resumed)
+    /// <summary>
+    /// The page is back on <paramref name="session"/> having had <paramref name="received"/> messages: it is told so
+    /// (straight on the session, unnumbered, before any numbered message), then gets what it missed, if still kept.
+    /// False when the user was let go meanwhile.
+    /// </summary>
+    public bool Resume(WebSocketSession session, long? received)
+    {
+        var replay = received is { } count && Connection.CanReplayFrom(count);
+        var next = replay ? received!.Value : Connection.NextMessageIndex;
+        if (Connection.IsClosed || User is not { IsRegistered: true })
+        {
+            return false;
+        }
+
+        SendRegistered(session, resumed: true, next, gap: !replay, attach: true);
+        return true;
+    }
+
+    /// <summary>Who the page is, with the token to come back with and its message count, then each of its rooms and the room list.</summary>
+    private void SendRegistered(WebSocketSession session, bool resumed, long next, bool gap, bool attach = false)
     {
         var user = User!;
-        WebChatJson.Registered(Connection, user, Token, resumed);
-        Connection.FlushMessage();
+        session.TrySend(WebSocketMessageType.Text, WebChatJson.ToArray(o => WebChatJson.Registered(o, user, Token, resumed, next, gap)));
+        if (attach && !Connection.Attach(session, next))
+        {
+            // Let go between the check and now (its resume window passed): the page comes back and registers afresh.
+            session.Close(WebSocketCloseStatus.NormalClosure, "resume window passed; reconnect");
+            return;
+        }
+
         foreach (var room in user.Rooms)
         {
             WebChatJson.Names(Connection, room);

@@ -81,11 +81,16 @@ internal sealed class WebChatHandler(WebChat web, EndpointUrl listener) : IWebSo
 
     private void Hello(WebSocketSession session, JsonElement request)
     {
-        if (web.Find(WebChatClient.Text(request, "resume")) is { } resumed && resumed.Connection.Attach(session))
+        if (web.Find(WebChatClient.Text(request, "resume")) is { } resumed)
         {
-            _client = resumed;
-            resumed.Connection.Run(static (_, state) => ((WebChatClient)state!).SendRegistered(resumed: true), resumed);
-            return;
+            long? received = request.TryGetProperty("received", out var count) && count.TryGetInt64(out var n) ? n : null;
+            var back = false;
+            resumed.Connection.Run((_, _) => back = resumed.Resume(session, received), null);
+            if (back)
+            {
+                _client = resumed;
+                return;
+            }
         }
 
         var nick = WebChatClient.Text(request, "nick") ?? "";
@@ -105,7 +110,7 @@ internal sealed class WebChatHandler(WebChat web, EndpointUrl listener) : IWebSo
 
         var client = new WebChatClient(web, session, listener);
         var result = ChatResult.Ok;
-        client.Connection.Run((_, _) => result = client.Register(nick), null);
+        client.Connection.Run((_, _) => result = client.Register(nick, session), null);
         if (result == ChatResult.Ok)
         {
             _client = client;
@@ -116,6 +121,16 @@ internal sealed class WebChatHandler(WebChat web, EndpointUrl listener) : IWebSo
         }
     }
 
-    private static void Refuse(WebSocketSession session, string? request, string code, string text) =>
-        session.TrySend(WebSocketMessageType.Text, WebChatJson.ToArray(o => WebChatJson.Error(o, request, code, text)));
+    // Once registered, through the user's connection: its messages are numbered, and the page counts every one.
+    private void Refuse(WebSocketSession session, string? request, string code, string text)
+    {
+        if (_client is { } client)
+        {
+            client.Connection.Run((c, _) => WebChatJson.Error(c, request, code, text), null);
+        }
+        else
+        {
+            session.TrySend(WebSocketMessageType.Text, WebChatJson.ToArray(o => WebChatJson.Error(o, request, code, text)));
+        }
+    }
 }

@@ -19,12 +19,18 @@ internal static class WebChatJson
         json.WriteEndObject();
     }
 
-    public static void Registered(IBufferWriter<byte> output, ChatUser user, string token, bool resumed)
+    /// <summary>
+    /// Who the page is. <paramref name="next"/> is the number of the message that follows (the page counts from it, to
+    /// say how many it had when it resumes); <paramref name="gap"/> says messages since the page's count were lost.
+    /// </summary>
+    public static void Registered(IBufferWriter<byte> output, ChatUser user, string token, bool resumed, long next, bool gap)
     {
         using var json = Start(output, "registered");
         json.WriteString("nick", user.Nick);
         json.WriteString("resume", token);
         json.WriteBoolean("resumed", resumed);
+        json.WriteNumber("next", next);
+        json.WriteBoolean("gap", gap);
         json.WriteStartArray("rooms");
         foreach (var room in user.Rooms)
         {

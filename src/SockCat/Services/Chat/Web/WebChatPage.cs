@@ -123,7 +123,8 @@ internal static class WebChatPage
         const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
         const fold = s => s.toLowerCase().replace(/\[/g, "{").replace(/\]/g, "}").replace(/\\/g, "|").replace(/~/g, "^");
         const S = { ws: null, me: null, token: sessionStorage.getItem("sockcat-chat-resume"), wanted: sessionStorage.getItem("sockcat-chat-nick"),
-                    tabs: new Map(), active: null, quitting: false, retry: 0, rooms: [] };
+                    tabs: new Map(), active: null, quitting: false, retry: 0, rooms: [],
+                    count: null, counting: false };
 
         function tab(id, create) {
           const key = fold(id);
@@ -218,11 +219,17 @@ internal static class WebChatPage
         function connect() {
           const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + location.pathname);
           S.ws = ws;
+          // The server numbers its messages after "registered"; the page counts them, to say how many it had when it comes back.
+          S.counting = false;
           ws.onopen = () => {
             setStatus("connected");
-            if (S.wanted) send({ type: "hello", nick: S.wanted, resume: S.token || undefined });
+            if (S.wanted) send({ type: "hello", nick: S.wanted, resume: S.token || undefined, received: S.token ? S.count : undefined });
           };
-          ws.onmessage = e => { let m; try { m = JSON.parse(e.data); } catch { return; } handle(m); };
+          ws.onmessage = e => {
+            let m; try { m = JSON.parse(e.data); } catch { return; }
+            if (m.type === "registered") { S.count = m.next; S.counting = true; } else if (S.counting) S.count++;
+            handle(m);
+          };
           ws.onclose = () => {
             if (S.ws !== ws) return;
             S.ws = null;
@@ -244,6 +251,7 @@ internal static class WebChatPage
               $("login").style.display = "none"; $("main").classList.add("on");
               $("me").textContent = m.nick;
               setStatus(m.resumed ? "back as " + m.nick : "connected as " + m.nick);
+              if (m.resumed && m.gap) for (const t of S.tabs.values()) note(t, "(back; some messages may have been missed)");
               const still = new Set(m.rooms.map(fold));
               for (const [key, t] of S.tabs) if (t.room && t.joined && !still.has(key)) {
                 // The server let us go (the resume window passed): join again.
