@@ -46,6 +46,7 @@ public sealed class WebSocketConnection : IConnection
     private long _unsentFrom;
     private bool _draining;
     private bool _ended;
+    private bool _postsClosed;
     private bool _closing;
     private bool _cutAsSlowConsumer;
 
@@ -97,14 +98,17 @@ public sealed class WebSocketConnection : IConnection
         }
     }
 
-    /// <summary>True once the connection is gone for good (closed, cut, or not resumed in time).</summary>
+    /// <summary>
+    /// True once the connection is gone for good (closed, cut, or not resumed in time) and its <c>closed</c> callback has
+    /// run: posts are refused from then on.
+    /// </summary>
     public bool IsClosed
     {
         get
         {
             lock (_state)
             {
-                return _ended;
+                return _postsClosed;
             }
         }
     }
@@ -314,7 +318,7 @@ public sealed class WebSocketConnection : IConnection
         bool posted, start = false;
         lock (_state)
         {
-            posted = !_ended;
+            posted = !_postsClosed;
             if (posted)
             {
                 _posted.Enqueue(new Posted(callback, state, dropped));
@@ -482,7 +486,6 @@ public sealed class WebSocketConnection : IConnection
 
     private void End(string? reason)
     {
-        List<Posted> dropped;
         lock (_state)
         {
             if (_ended)
@@ -497,6 +500,37 @@ public sealed class WebSocketConnection : IConnection
             _recent.Clear();
             _recentBytes = 0;
             _unsentBytes = 0;
+        }
+
+        ResumeReading();
+        if (_closed is null)
+        {
+            ClosePosts();
+            return;
+        }
+
+        // Not inline: the end may be found inside another call (a send that cut the peer), whose state is mid-change.
+        // Posts are still taken until the callback has run, as on an engine connection (closed once OnClosed is over):
+        // a service that reads a refused post as "gone" must not think so before its own closing code has run.
+        ThreadPool.UnsafeQueueUserWorkItem(static s =>
+        {
+            var (connection, why) = ((WebSocketConnection, string?))s!;
+            lock (connection._gate)
+            {
+                connection._closed!(connection, why);
+            }
+
+            connection.ClosePosts();
+        }, (this, reason));
+    }
+
+    // From now on Post returns false; what is still queued is handed to its dropped callback.
+    private void ClosePosts()
+    {
+        List<Posted> dropped;
+        lock (_state)
+        {
+            _postsClosed = true;
             dropped = [.. _posted];
             _posted.Clear();
         }
@@ -504,20 +538,6 @@ public sealed class WebSocketConnection : IConnection
         foreach (var item in dropped)
         {
             item.Dropped?.Invoke(item.State);
-        }
-
-        ResumeReading();
-        if (_closed is not null)
-        {
-            // Not inline: the end may be found inside another call (a send that cut the peer), whose state is mid-change.
-            ThreadPool.UnsafeQueueUserWorkItem(static s =>
-            {
-                var (connection, why) = ((WebSocketConnection, string?))s!;
-                lock (connection._gate)
-                {
-                    connection._closed!(connection, why);
-                }
-            }, (this, reason));
         }
     }
 
