@@ -11,6 +11,8 @@ public sealed class ServeChatCommandTests
     [InlineData("--max-line", "8")]
     [InlineData("--register-timeout", "0")]
     [InlineData("--flood", "-1")]
+    [InlineData("--resume-window", "-1")]
+    [InlineData("--web", "tcp://127.0.0.1:0")]
     public async Task ServeChat_BadLimit_OneLineUsageError(string option, string value)
     {
         var result = await CliRun.InvokeAsync("serve", "chat", option, value, "tcp://127.0.0.1:0");
@@ -43,6 +45,52 @@ public sealed class ServeChatCommandTests
         var result = await run;
         Assert.Equal(ExitCodes.Success, result.ExitCode);
         Assert.Contains("Now there are total 2 clients.", result.Output);
+    }
+
+    [Fact]
+    public async Task ServeChat_Web_ServesThePageAndItsWebSocketOnTheSameRooms()
+    {
+        using var stop = new CancellationTokenSource();
+        var (run, error) = CliRun.Start(new MemoryStream(), stop.Token, "serve", "chat", "tcp://127.0.0.1:0", "--web", "http://127.0.0.1:0/");
+        var port = await CliRun.WaitForListeningPortAsync(error, run);
+        var webPort = await WaitForWebPortAsync(error);
+
+        using var http = new HttpClient();
+        var page = await http.GetAsync($"http://127.0.0.1:{webPort}/");
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<title>sockcat chat</title>", await page.Content.ReadAsStringAsync());
+
+        using var carol = await ConnectAsync(port);
+        await carol.SendAsync("/nick carol\n/join lobby\n"u8.ToArray());
+        await ReadUntilAsync(carol, "*** in #lobby (1): @carol\n");
+        using var browser = new System.Net.WebSockets.ClientWebSocket();
+        await browser.ConnectAsync(new Uri($"ws://127.0.0.1:{webPort}/"), CancellationToken.None);
+        foreach (var request in new[] { """{"type":"hello","nick":"alice"}""", """{"type":"join","room":"lobby"}""", """{"type":"say","room":"#lobby","text":"from a browser"}""" })
+        {
+            await browser.SendAsync(Encoding.UTF8.GetBytes(request), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        Assert.EndsWith("[#lobby] <alice> from a browser\n", await ReadUntilAsync(carol, "from a browser\n"));
+        stop.Cancel();
+        Assert.Equal(ExitCodes.Success, (await run).ExitCode);
+    }
+
+    private static async Task<int> WaitForWebPortAsync(SyncWriter error)
+    {
+        const string announced = "listening on http://127.0.0.1:";
+        var deadline = DateTime.UtcNow + CliRun.TestTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var text = error.Text;
+            if (text.IndexOf(announced, StringComparison.Ordinal) is var at and >= 0 && text.IndexOf('/', at + announced.Length) is var end and > 0)
+            {
+                return int.Parse(text[(at + announced.Length)..end]);
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new InvalidOperationException($"the web listener was never announced; stderr: {error.Text}");
     }
 
     private static async Task<Socket> ConnectAsync(int port)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SockCat.Endpoints;
 using SockCat.Server;
 using SockCat.Services.Chat;
 
@@ -42,6 +43,17 @@ internal static class ServeChatCommand
             Description = "Send an IRC client silent for SECONDS a PING, and disconnect it when it stays silent as long again",
             DefaultValueFactory = _ => 90,
         }.Real(NumberRule.Seconds("90"));
+        var web = new Option<string[]>("--web")
+        {
+            HelpName = "URL",
+            Description = "Serve the chat page to browsers at URL (http://HOST:PORT/PATH, or https://), on the same rooms; repeatable",
+        };
+        var resume = new Option<double>("--resume-window")
+        {
+            HelpName = "SECONDS",
+            Description = "A browser that lost its connection keeps its nick and rooms for SECONDS while it reconnects; 0: it leaves at once",
+            DefaultValueFactory = _ => 30,
+        }.Real(NumberRule.SecondsOrZero("30"));
         var command = new Command("chat", """
             Chat rooms, private rooms and private messages, for people at telnet or nc and for IRC clients on the same port
             (told apart by their first line). Line protocol: /nick NAME, /join ROOM [KEY], /msg NICK TEXT, /help; a plain line
@@ -51,6 +63,7 @@ internal static class ServeChatCommand
               sockcat serve chat tcp://0.0.0.0:6667
               sockcat serve chat tcp://127.0.0.1:4444 --max-line 1024 --flood 5
               sockcat serve chat tcp://0.0.0.0:4444 irc://0.0.0.0:6667
+              sockcat serve chat tcp://0.0.0.0:4444 --web http://127.0.0.1:8080     the chat page at http://127.0.0.1:8080/
               nc 127.0.0.1 4444        then: /nick alice, /join lobby, hello
             Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
             """);
@@ -60,8 +73,22 @@ internal static class ServeChatCommand
         command.Options.Add(flood);
         command.Options.Add(protocol);
         command.Options.Add(pingInterval);
+        command.Options.Add(web);
+        // --web's URLs are listeners of the same server, beside the URL arguments.
+        options.EndpointTexts = p => [.. p.GetValue(options.Endpoints) ?? [], .. p.GetValue(web) ?? []];
+        command.Options.Add(resume);
         command.SetAction((parseResult, cancellationToken) =>
         {
+            var webUrls = parseResult.GetValue(web) ?? [];
+            foreach (var url in webUrls)
+            {
+                if (!EndpointUrl.TryParse(url, out var parsed, out _) || !parsed!.IsWeb)
+                {
+                    parseResult.InvocationConfiguration.Error.WriteLine($"sockcat: --web '{url}' is not a web address; write http://HOST:PORT (or https://), e.g. --web http://127.0.0.1:8080");
+                    return Task.FromResult(ExitCodes.Usage);
+                }
+            }
+
             var max = parseResult.GetValue(maxLine);
             var rate = parseResult.GetValue(flood);
             var hub = new ChatHub(new ChatOptions
@@ -80,6 +107,7 @@ internal static class ServeChatCommand
                     _ => ChatProtocolMode.Auto,
                 },
                 Irc = new IrcOptions { PingInterval = TimeSpan.FromSeconds(parseResult.GetValue(pingInterval)) },
+                WebResumeWindow = TimeSpan.FromSeconds(parseResult.GetValue(resume)),
             });
             var ircListener = new Dictionary<string, Func<IConnection, IConnectionProtocol>>
             {
@@ -89,6 +117,7 @@ internal static class ServeChatCommand
             {
                 // What the framer leaves is at most one line: keep the input bound above it.
                 serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
+                serverOptions.Web.MapRoutes = chat.MapRoutes;
             }, cancellationToken, protocolSchemes: ircListener);
         });
         return command;

@@ -109,7 +109,7 @@ internal sealed partial class ServeOptions
     };
 
     /// <summary>The endpoint words, for a verb whose URL argument holds more (exec's program after <c>--</c>); null: <see cref="Endpoints"/>.</summary>
-    public Func<ParseResult, IEnumerable<string>>? EndpointTexts { get; init; }
+    public Func<ParseResult, IEnumerable<string>>? EndpointTexts { get; set; }
 
     public void AddTo(Command command)
     {

@@ -60,6 +60,7 @@ public sealed partial class WebSocketSession
 
         if (!fits)
         {
+            Volatile.Write(ref _cutAsSlowConsumer, true);
             Abort($"slow consumer: {queued} bytes unsent and {payload.Length} more, over the {Settings.MaxSendQueueBytes}-byte send queue bound");
             return false;
         }

@@ -17,6 +17,7 @@ public sealed partial class WebSocketSession
     private readonly CancellationTokenSource _ended = new();
     private readonly CancellationTokenRegistration _abortOnEnd;
     private string? _closeReason;
+    private bool _cutAsSlowConsumer;
 
     internal WebSocketSession(WebSocket socket, HttpContext httpContext, WebListenerContext listener, WebConnection? connection)
     {
@@ -52,6 +53,12 @@ public sealed partial class WebSocketSession
 
     /// <summary>Why the server ended the WebSocket (a limit, a slow consumer, a dead peer), once it has; otherwise null.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>The send queue's bound (<see cref="WebOptions.MaxSendQueueBytes"/>) this WebSocket keeps.</summary>
+    public int MaxSendQueueBytes => Settings.MaxSendQueueBytes;
+
+    /// <summary>True once a <see cref="TrySend"/> over the send queue's bound has cut the WebSocket as a slow consumer.</summary>
+    public bool WasCutAsSlowConsumer => Volatile.Read(ref _cutAsSlowConsumer);
 
     private WebSocketSettings Settings => _listener.Settings;
 

@@ -28,6 +28,12 @@ public sealed class ChatServiceOptions
     /// <summary>How IRC clients are served: the message of the day, the PING interval. Defaults to <see cref="IrcOptions"/>' defaults.</summary>
     public IrcOptions Irc { get; set; } = new();
 
+    /// <summary>
+    /// How long a browser user who lost its WebSocket keeps its nick and rooms: the page reconnects with its resume token
+    /// within this and gets what was said meanwhile. Defaults to 30 seconds; zero: the user quits with its WebSocket.
+    /// </summary>
+    public TimeSpan WebResumeWindow { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The clock for timeouts; tests pass a fake one. Defaults to <see cref="System.TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }
