@@ -125,7 +125,7 @@ internal sealed class ChatProtocolSelector : IConnectionProtocol
     private void Choose(IConnection connection, bool irc)
     {
         _inner = irc
-            ? _service.CreateIrcProtocol(connection) ?? new ChatNoIrcProtocol()
+            ? _service.CreateIrcProtocol(connection)
             : _service.CreateLineProtocol(connection, _greeted);
         _inner.OnConnected(connection);
     }
@@ -162,16 +162,4 @@ internal sealed class ChatProtocolSelector : IConnectionProtocol
             Line.LineChatProtocol.WriteRegistrationTimeout(connection, _service);
         }
     }
-}
-
-/// <summary>What an IRC client is told on a server whose IRC side is not there.</summary>
-internal sealed class ChatNoIrcProtocol : IConnectionProtocol
-{
-    public void OnConnected(IConnection connection)
-    {
-        connection.Write("ERROR :IRC is not enabled yet on this server; connect with telnet or nc and type /help\r\n"u8);
-        connection.Close("IRC client on a server without IRC");
-    }
-
-    public int OnReceived(IConnection connection, ReadOnlySpan<byte> data) => data.Length;
 }

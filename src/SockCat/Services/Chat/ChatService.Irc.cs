@@ -16,7 +16,7 @@ public sealed partial class ChatService
     /// The IRC protocol for a connection whose first line was IRC's (NICK, USER, CAP, PASS), or on an IRC-only listener;
     /// it is handed that line and what follows.
     /// </summary>
-    internal IConnectionProtocol? CreateIrcProtocol(IConnection connection) => IrcServer.CreateProtocol();
+    internal IConnectionProtocol CreateIrcProtocol(IConnection connection) => IrcServer.CreateProtocol();
 
     // Made on the first IRC connection: its keep-alive sweep and ISUPPORT tokens are for a service that has IRC clients.
     private Irc.IrcServer IrcServer => LazyInitializer.EnsureInitialized(ref _ircServer, () => new Irc.IrcServer(this));
