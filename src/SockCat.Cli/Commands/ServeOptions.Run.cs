@@ -121,6 +121,7 @@ internal sealed partial class ServeOptions
 
         // Said once serving has started: a start that fails prints its error alone.
         string? fileLimitLine = null;
+        var roomAllowed = 0;
         if (OpenFileLimit.RaiseToHardLimit() is var (before, after))
         {
             var allowed = OpenFileLimit.ConnectionsAllowed(after);
@@ -130,7 +131,9 @@ internal sealed partial class ServeOptions
             }
 
             var raised = after > before ? $" (raised from {before})" : "";
-            fileLimitLine = $"sockcat: open-file limit {after}{raised}: room for {Counted.Of(Math.Min(allowed, maxConnections ?? allowed), "client")}";
+            // "room for N" is filled in once the verb's own settings are known (relay halves the default).
+            fileLimitLine = $"sockcat: open-file limit {after}{raised}: room for ";
+            roomAllowed = allowed;
         }
 
         var options = new ServerOptions
@@ -150,6 +153,10 @@ internal sealed partial class ServeOptions
         }
 
         configure?.Invoke(options);
+        if (fileLimitLine is not null)
+        {
+            fileLimitLine += Counted.Of(Math.Min(roomAllowed, options.MaxConnections ?? roomAllowed), "client");
+        }
 
         // Only a tls:// endpoint needs a certificate: generating one costs time and a fingerprint line nobody asked for.
         var tls = streamUrls.Any(u => u.IsSecure);
