@@ -12,10 +12,11 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var bench = new Command("bench", """
-            Load generator for echo servers: round trips, throughput and connection capacity, every echoed byte verified.
-            Run it against `sockcat serve echo` or any echo server (bench/run-echo.sh compares SockCat with its peers).
-            tls:// (pingpong and stream) runs on SslStream and accepts any certificate: it is for loopback test servers.
+        var bench = new Command("bench", "Load generator: round trips, throughput, connections, broadcast and chat fan-out, every byte verified");
+        VerbHelp.Add(bench, """
+            Details:
+              Run it against `sockcat serve echo` or any echo server (bench/run-echo.sh compares SockCat with its peers).
+              tls:// (pingpong and stream) runs on SslStream and accepts any certificate: it is for loopback test servers.
             """);
         bench.Subcommands.Add(CreateMode("pingpong", BenchMode.PingPong,
             "Each connection sends a message and waits for its echo (--window in flight): msgs/s and p50/p99/p99.9 latency."));
