@@ -275,7 +275,7 @@ public sealed partial class RelayCommandTests
                 var at = text.IndexOf(announce, StringComparison.Ordinal);
                 if (at >= 0 && text.IndexOf('\n', at) is var end and > 0)
                 {
-                    return new Relay(stop, run, error, int.Parse(text[(at + announce.Length)..end].Trim()));
+                    return new Relay(stop, run, error, int.Parse(text[(at + announce.Length)..end].Trim().TrimEnd('/')));
                 }
 
                 await Task.Delay(20);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -71,6 +72,74 @@ public sealed partial class RelayCommandTests
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Equal("sockcat: --binary is for a ws:// or wss:// TO, and tcp://127.0.0.1:80 is not one; leave --binary out\n", result.Error);
+    }
+
+    // A WebSocket client no one here wrote (Debian's python3-websockets): sends each argument after the URL as a message
+    // (b: prefix: binary), prints each answer's repr.
+    private const string PythonClient = """
+        import asyncio, sys, websockets
+        async def main():
+            async with websockets.connect(sys.argv[1]) as ws:
+                for arg in sys.argv[2:]:
+                    await ws.send(arg[2:].encode() * 50000 if arg.startswith("b:") else arg)
+                    answer = await ws.recv()
+                    if isinstance(answer, bytes):
+                        while len(answer) < len(arg[2:]) * 50000:
+                            answer += await ws.recv()
+                        print("bytes", len(answer), answer == arg[2:].encode() * 50000)
+                    else:
+                        print(repr(answer))
+        asyncio.run(main())
+        """;
+
+    [Fact]
+    public async Task Relay_WebSocketToTcp_PythonClient_EachMessageALine_EachLineAMessage()
+    {
+        await using var echo = await StartTcpEchoAsync();
+        await using var relay = await Relay.StartAsync("ws://127.0.0.1:0/", $"tcp://127.0.0.1:{echo.Port}");
+
+        var output = await RunPythonClientAsync($"ws://127.0.0.1:{relay.Port}/", "hello", "wörld");
+
+        Assert.Equal("'hello'\n'wörld'\n", output);
+        var result = await relay.StopAsync();
+        var line = Assert.Single(result.Output.Split('\n'), l => l.StartsWith("Relayed WebSocket ", StringComparison.Ordinal));
+        Assert.Matches($@"^Relayed WebSocket \d+ from 127\.0\.0\.1:\d+ to tcp://127\.0\.0\.1:{echo.Port}: 13 bytes to it, 13 bytes back$", line);
+    }
+
+    [Fact]
+    public async Task Relay_WebSocketToTcp_Binary_PythonClient_BytesComeBackExactly()
+    {
+        await using var echo = await StartTcpEchoAsync();
+        await using var relay = await Relay.StartAsync("ws://127.0.0.1:0/", $"tcp://127.0.0.1:{echo.Port}", "--binary");
+
+        var output = await RunPythonClientAsync($"ws://127.0.0.1:{relay.Port}/", "b:0123456789abcdef");
+
+        Assert.Equal("bytes 800000 True\n", output);
+    }
+
+    private static async Task<string> RunPythonClientAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(PythonClient);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var python = Process.Start(start)!;
+        var output = python.StandardOutput.ReadToEndAsync();
+        var error = await python.StandardError.ReadToEndAsync();
+        await python.WaitForExitAsync().WaitAsync(CliRun.TestTimeout);
+        Assert.True(python.ExitCode == 0, $"python exited {python.ExitCode}: {error}");
+        return await output;
+    }
+
+    private static async Task<WebSocketEcho> StartTcpEchoAsync()
+    {
+        var server = new SockCatServer(_ => EchoProtocol.Instance, new ServerOptions());
+        var bound = await server.StartAsync([EndpointUrl.Parse("tcp://127.0.0.1:0")]);
+        return new WebSocketEcho(server, bound[0].Port);
     }
 
     private static async Task<WebSocketEcho> StartWebSocketEchoAsync()

@@ -52,15 +52,15 @@ internal sealed partial class WebSocketRelay(EndpointUrl target, WebSocketConnec
 
             var closed = result.CloseStatus is { } status ? $" (closed with {(int)status})" : "";
             RelayEnded(logger, connection.Id, connection.RemoteEndPoint?.ToString() ?? "a unix socket", target.ToString(),
-                result.MessagesSent, result.MessagesReceived, (DateTime.UtcNow - started).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), closed);
+                Counted.Of(result.MessagesSent, "message"), Counted.Of(result.MessagesReceived, "message"), (DateTime.UtcNow - started).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), closed);
             connection.Post(static (c, _) => c.Close(), null);
         }
     }
 
     [LoggerMessage(61, LogLevel.Information,
-        "Relayed connection {ConnectionId} from {Peer} to {Target}: {MessagesSent} messages to it, {MessagesReceived} messages back, {Seconds} s{Ending}",
+        "Relayed connection {ConnectionId} from {Peer} to {Target}: {MessagesSent} to it, {MessagesReceived} back, {Seconds} s{Ending}",
         EventName = "WebSocketRelayEnded")]
-    private static partial void RelayEnded(ILogger logger, long connectionId, string peer, string target, long messagesSent, long messagesReceived, string seconds, string ending);
+    private static partial void RelayEnded(ILogger logger, long connectionId, string peer, string target, string messagesSent, string messagesReceived, string seconds, string ending);
 
     /// <summary>One client: not read until the WebSocket is open; from then on read as the bridge asks for input.</summary>
     private sealed class Forwarder(WebSocketRelay relay) : IConnectionProtocol
