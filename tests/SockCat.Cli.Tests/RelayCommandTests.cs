@@ -10,7 +10,7 @@ namespace SockCat.Cli.Tests;
 /// <c>sockcat relay FROM TO</c> as a user runs it: curl through it to a real HTTP server (python3 -m http.server), a
 /// shutdown(SHUT_WR) client that then reads its answer, TLS terminated and originated, and a target where nothing listens.
 /// </summary>
-public sealed class RelayCommandTests
+public sealed partial class RelayCommandTests
 {
     [Fact]
     public async Task Relay_CurlThroughItToAnHttpServer_SameBytesAsDirect_HttpOneZeroToo_OneLogLinePerRelay()
@@ -122,7 +122,7 @@ public sealed class RelayCommandTests
     }
 
     [Theory]
-    [InlineData("udp://127.0.0.1:5", "sockcat: relay carries a byte stream, and udp://127.0.0.1:5 is not one; give TO as tcp://HOST:PORT, unix:///PATH or tls://HOST:PORT\n")]
+    [InlineData("udp://127.0.0.1:5", "sockcat: relay carries a byte stream, and udp://127.0.0.1:5 is not one; give TO as tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT or ws://HOST:PORT/PATH\n")]
     [InlineData("tcp://127.0.0.1:0", "sockcat: TO tcp://127.0.0.1:0 has port 0, which only means something when listening; give the target's port, e.g. tcp://127.0.0.1:80\n")]
     public async Task Relay_BadTo_OneLineUsageError(string to, string error)
     {
@@ -275,7 +275,7 @@ public sealed class RelayCommandTests
                 var at = text.IndexOf(announce, StringComparison.Ordinal);
                 if (at >= 0 && text.IndexOf('\n', at) is var end and > 0)
                 {
-                    return new Relay(stop, run, error, int.Parse(text[(at + announce.Length)..end].Trim()));
+                    return new Relay(stop, run, error, int.Parse(text[(at + announce.Length)..end].Trim().TrimEnd('/')));
                 }
 
                 await Task.Delay(20);
