@@ -42,15 +42,17 @@ internal static class RelayCommand
         });
         var webSocket = new WebSocketOptions();
         webSocket.Binary.Description = "ws:// TO or FROM: each read of the stream side is one binary message, and messages are written to it as they come (default: a line is a text message, each text message a line)";
-        var command = new Command("relay", """
-            Accept clients on FROM and relay each to TO, both ways, as socat TCP-LISTEN:…,fork TCP:… does: each
-            direction ends on its own (a client's shutdown(SHUT_WR) reaches TO, which can still answer), a slow side
-            pauses the fast one, and each relay is logged in one line with the bytes each way and its duration.
-            When TO cannot be reached the client is closed, the log says why, and the next client tries again.
-            tls:// FROM terminates TLS (--cert/--key, or a self-signed certificate); tls:// TO originates it.
-            ws:// or wss:// TO gives each client its own WebSocket, as websocat does: each line a client sends is a text
-            message (--binary: each read one binary message), and each message comes back as a line (--binary: as is).
-            ws:// or wss:// FROM does the reverse, as websockify does: each WebSocket gets its own connection to TO.
+        var command = new Command("relay", "Accept clients on FROM and relay each to TO, both ways, as socat TCP-LISTEN:…,fork TCP:… and websockify do");
+        VerbHelp.Add(command, """
+            Details:
+              Each direction ends on its own (a client's shutdown(SHUT_WR) reaches TO, which can still answer), a slow side
+              pauses the fast one, and each relay is logged in one line with the bytes each way and its duration.
+              When TO cannot be reached the client is closed, the log says why, and the next client tries again.
+              tls:// FROM terminates TLS (--cert/--key, or a self-signed certificate); tls:// TO originates it.
+              ws:// or wss:// TO gives each client its own WebSocket, as websocat does: each line a client sends is a text
+              message (--binary: each read one binary message), and each message comes back as a line (--binary: as is).
+              ws:// or wss:// FROM does the reverse, as websockify does: each WebSocket gets its own connection to TO.
+
             Examples:
               sockcat relay tcp://0.0.0.0:8080 tcp://10.0.0.5:80
               sockcat relay tcp://127.0.0.1:5432 unix:///var/run/postgresql/.s.PGSQL.5432
@@ -59,6 +61,7 @@ internal static class RelayCommand
               sockcat relay tcp://127.0.0.1:9000 tls://10.0.0.5:9443 --fingerprint 3A:1F:…:C4
               sockcat relay tcp://127.0.0.1:5000 ws://10.0.0.5:8080/feed
               sockcat relay ws://0.0.0.0:8080/ tcp://127.0.0.1:6379 --binary
+
             Stop with Ctrl+C: it stops accepting, lets relays finish for --drain seconds, and prints a summary.
             """);
         options.AddTo(command);
