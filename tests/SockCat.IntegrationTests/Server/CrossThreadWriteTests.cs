@@ -93,6 +93,56 @@ public sealed class CrossThreadWriteTests
 
     [Theory]
     [MemberData(nameof(TransportMatrix.All), MemberType = typeof(TransportMatrix))]
+    public async Task Post_SmallWritesOneAtATimeToPeerThatDoesNotRead_CutOnceQueuedPassesTheLimit_AReaderGoesOn(TestTransport transport)
+    {
+        // As chat's fan-out: one short line per post, each post run before the next is made, to a stalled peer and to a
+        // reading one. 16 MiB in all: far past loopback's socket buffers, so a stalled peer that is never cut is seen.
+        const int lines = 32 * 1024;
+        var line = new byte[512];
+        line[^1] = (byte)'\n';
+        var stalledProbe = new ProbeProtocol();
+        var readerProbe = new ProbeProtocol();
+        var probes = new Queue<ProbeProtocol>([stalledProbe, readerProbe]);
+        await using var server = await LoopbackServer.StartAsync(transport, _ => probes.Dequeue(), o => o.MaxOutputQueueBytes = 16 * 1024);
+        await using var stalledClient = await server.ConnectAsync();
+        stalledClient.Socket.ReceiveBufferSize = 4096;
+        var stalled = await stalledProbe.Connected.Task.WaitAsync(Timeout);
+        await using var readerClient = await server.ConnectAsync();
+        var reader = await readerProbe.Connected.Task.WaitAsync(Timeout);
+        // Paced by the reader, as a chat room is by its readers: each line read before the next is posted.
+        var sent = lines;
+        for (var n = 0; n < lines && sent == lines; n++)
+        {
+            var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Assert.True(reader.Post((c, _) => c.Write(line), null, null));
+            if (!stalled.Post((c, _) => { c.Write(line); ran.TrySetResult(); }, null, _ => ran.TrySetResult()))
+            {
+                sent = n;
+            }
+
+            await ran.Task.WaitAsync(Timeout);
+            Assert.Equal(line, await readerClient.ReadExactlyAsync(line.Length, Timeout));
+            if (stalledProbe.Closed.Task.IsCompleted)
+            {
+                sent = n + 1;
+            }
+        }
+
+        Assert.True(sent < lines, $"the stalled peer was never cut ({lines} lines of {line.Length} bytes posted to it)");
+        Assert.Equal(32 * 1024, await stalledProbe.SlowConsumer.Task.WaitAsync(Timeout));
+        Assert.StartsWith("slow consumer: over 32768 bytes queued", await stalledProbe.Closed.Task.WaitAsync(Timeout));
+        Assert.Contains(server.Logs.Lines, l => l.EventName == "SlowConsumer"
+            && l.Message.EndsWith("slow consumer, over 32768 bytes queued for a peer that is not reading", StringComparison.Ordinal));
+        Assert.True(await stalledClient.EndsWithinAsync(Timeout));
+
+        // The reader on the same server goes on after the cut.
+        Assert.True(reader.Post((c, _) => c.Write(line), null, null));
+        Assert.Equal(line, await readerClient.ReadExactlyAsync(line.Length, Timeout));
+        Assert.False(readerProbe.Closed.Task.IsCompleted);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransportMatrix.All), MemberType = typeof(TransportMatrix))]
     public async Task WriteAsync_FastProducerPeerDoesNotRead_WaitsWithQueueBoundedThenDeliversEverything(TestTransport transport)
     {
         // 32 MiB: more than loopback's socket buffers hold, so a producer that is not held back would finish unread.

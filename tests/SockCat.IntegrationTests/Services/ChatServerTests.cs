@@ -76,11 +76,17 @@ public sealed class ChatServerTests
         await bob.ExpectAsync("[#lobby] <alice> after");
     }
 
-    [Fact]
-    public async Task StalledReader_IsCut_TheRoomIsTold_OthersGetEveryLine()
+    // Not yet over unix sockets (EpollUnix, KestrelEpollUnix): there, under load, the stalled reader was at times never cut
+    // in 40,000 lines (16 MB) on the epoll loop itself, not only on Kestrel; an open bug, see the branch kestrelcut-failing.
+    [Theory]
+    [InlineData(TestTransport.EpollTcp)]
+    [InlineData(TestTransport.KestrelTcp)]
+    [InlineData(TestTransport.KestrelTls)]
+    [InlineData(TestTransport.KestrelEpollTcp)]
+    public async Task StalledReader_IsCut_TheRoomIsTold_OthersGetEveryLine(TestTransport transport)
     {
         var chat = new ChatService(new ChatHub(new ChatOptions { FloodMessagesPerSecond = 0 }));
-        await using var server = await LoopbackServer.StartAsync(TestTransport.EpollTcp, chat.CreateProtocol, o => o.MaxOutputQueueBytes = 16 * 1024);
+        await using var server = await LoopbackServer.StartAsync(transport, chat.CreateProtocol, o => o.MaxOutputQueueBytes = 16 * 1024);
         await using var sender = await ChatClient.ConnectAsync(server, "sender", "r");
         await using var reader = await ChatClient.ConnectAsync(server, "reader", "r");
         await using var stalled = await ChatClient.ConnectAsync(server, "stalled", "r");
@@ -88,10 +94,13 @@ public sealed class ChatServerTests
         await sender.ExpectAsync("[#r] *** reader joined", "[#r] *** stalled joined");
         await reader.ExpectAsync("[#r] *** stalled joined");
 
-        // 4 MB to a client that reads nothing: far past its socket buffers and twice its queue bound. The reader keeps up.
+        // Up to 16 MB to a client that reads nothing: far past its socket buffers and twice its queue bound. The reader keeps up.
+        // Not 4 MB: over loopback TCP the kernel alone takes about 3.5 MB before the server's queue grows (tcp_wmem's 4 MiB
+        // autotuned send buffer), on every transport (the cut came after 8,469 to 8,518 lines of 422 bytes), so 10,000 lines
+        // left the cut to chance and looked, on a Kestrel transport, like a reader never cut.
         var payload = new string('z', 400);
         var cut = false;
-        for (var n = 0; n < 10_000 && !cut; n++)
+        for (var n = 0; n < 40_000 && !cut; n++)
         {
             await sender.SayAsync($"{n:D6} {payload}");
             var line = await reader.NextLineAsync();
