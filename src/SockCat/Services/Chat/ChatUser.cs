@@ -111,11 +111,13 @@ internal sealed class ChatUser
 
         e.AddReference();
         _outbox.Enqueue(e);
-        if (Interlocked.Exchange(ref _drainPosted, 1) == 0 && !Connection.Post(DrainCallback, this, DrainDropped))
+        // A refused post (the connection closed meanwhile) has released the outbox through DrainDropped, and leaves
+        // _drainPosted set, so nothing is posted again. The user is NOT marked gone here: the engine marks a connection
+        // closed before it tells the protocol, whose OnClosed (or OnSlowConsumer) then quits the user through the hub, and
+        // that quit must still happen and be announced. Events queued until then wait in the outbox; MarkGone releases them.
+        if (Interlocked.Exchange(ref _drainPosted, 1) == 0)
         {
-            // Closed meanwhile: DrainDropped has released the outbox. An event another thread queues after that is left to
-            // the GC (not returned to the pool, never delivered); the protocol's OnClosed quits the user soon after.
-            _gone = true;
+            Connection.Post(DrainCallback, this, DrainDropped);
         }
     }
 

@@ -284,6 +284,26 @@ public class ChatHubTests
         Assert.Equal(ChatResult.Ok, Register(hub, "alice", out _));
     }
 
+    // The engine marks a connection closed before it tells the protocol (OnClosed, OnSlowConsumer), and another thread may
+    // post to it in between. Such a refused post once marked the user gone without quitting it, so the Quit that followed
+    // did nothing: a ghost kept its nick and rooms for good, and a cut slow consumer was never announced.
+    [Fact]
+    public void PostRefused_ConnectionClosedBeforeItsProtocolIsTold_QuitStillAnnounced_NickFreed()
+    {
+        var hub = new ChatHub();
+        var (alice, aliceLog, aliceConnection) = Joined(hub, "alice", "#a");
+        var (bob, _, bobConnection) = Joined(hub, "bob", "#a");
+        aliceConnection.RunPosted();
+        aliceLog.Clear();
+        bobConnection.Terminate("peer gone"); // NullProtocol: closed, and nothing quits bob yet
+        Assert.Equal(ChatResult.Ok, hub.SendToUser(alice, "bob", ChatMessageKind.Message, "still there?", out _));
+        hub.Quit(bob, "connection closed");
+        aliceConnection.RunPosted();
+        Assert.Equal(["Quit bob connection closed"], aliceLog);
+        Assert.Null(hub.FindUser("bob"));
+        Assert.Equal(ChatResult.Ok, Register(hub, "bob", out _));
+    }
+
     [Fact]
     public void CutSlowConsumer_RoomsSeeWhy()
     {
