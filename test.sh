@@ -6,8 +6,8 @@ cd "$(dirname "$0")"
 
 # command-to-check:debian-package
 peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chromium:chromium)
-# IRC clients the chat tests drive (ii through its FIFOs, irssi under script(1) for a terminal).
-peers+=(ii:ii irssi:irssi)
+# IRC clients the chat tests drive (ii through its FIFOs, irssi under script(1) for a terminal, weechat-headless through its fifo plugin).
+peers+=(ii:ii irssi:irssi weechat-headless:weechat-headless)
 # curl: the relay's HTTP tests fetch through it.
 peers+=(curl:curl)
 missing=()

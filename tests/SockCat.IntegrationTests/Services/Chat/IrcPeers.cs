@@ -259,3 +259,55 @@ internal sealed class IrssiPeer : IrcPeer
 
     protected override Task QuitAsync() => CommandAsync("/quit test over");
 }
+
+/// <summary>
+/// WeeChat without a terminal (Debian's weechat-headless): steered through its fifo plugin, which runs each line written to
+/// the pipe (<c>irc.server.sockcat */command</c>) as a command on the server's buffer; what it shows is read from its logger's
+/// files, flushed at once, one per buffer (<c>irc.server.sockcat</c>, <c>irc.sockcat.#lobby</c>, <c>irc.sockcat.NICK</c>).
+/// </summary>
+internal sealed class WeechatPeer : IrcPeer
+{
+    private WeechatPeer()
+        : base("weechat")
+    {
+    }
+
+    private string Fifo => Path.Combine(Directory, "in");
+
+    public static WeechatPeer Start(int port, string nick, string channel)
+    {
+        var peer = new WeechatPeer();
+        var commands = string.Join("; ",
+            $"/set fifo.file.path {peer.Fifo}",
+            "/set logger.file.flush_delay 0",
+            $"/set logger.file.path {Path.Combine(peer.Directory, "logs")}",
+            $"/set irc.server_default.nicks {nick}",
+            "/set irc.server_default.username wee",
+            $"/server add sockcat 127.0.0.1/{port} -autojoin={channel}",
+            "/connect sockcat");
+        var info = new ProcessStartInfo("weechat-headless")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--dir", peer.Directory, "--run-command", commands })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        peer.Process = Process.Start(info)!;
+        peer.Process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+        peer.Process.StandardError.BaseStream.CopyToAsync(Stream.Null);
+        return peer;
+    }
+
+    /// <summary>Runs a WeeChat command (<c>/msg #lobby hi</c>) on the server's buffer.</summary>
+    public Task CommandAsync(string command) => WriteFifoAsync(Fifo, $"irc.server.sockcat *{command}");
+
+    /// <summary>Waits for a line containing <paramref name="text"/> in the log of a buffer: null for the server's, a channel, or a nick.</summary>
+    public Task<string> WaitForAsync(string? buffer, string text) =>
+        WaitForLineAsync(Path.Combine(Directory, "logs", buffer is null ? "irc.server.sockcat.weechatlog" : $"irc.sockcat.{buffer}.weechatlog"), text);
+
+    protected override Task QuitAsync() => CommandAsync("/quit test over");
+}

@@ -4,7 +4,7 @@ using SockCat.Testing;
 namespace SockCat.IntegrationTests.Services.Chat;
 
 /// <summary>
-/// Real IRC clients (Debian's ii and irssi, installed by test.sh) against the chat service, with a line-protocol user (as
+/// Real IRC clients (Debian's ii, irssi and weechat-headless, installed by test.sh) against the chat service, with a line-protocol user (as
 /// nc or telnet would be) in the same room: register, join, talk in the channel and privately, quit.
 /// </summary>
 public sealed class IrcRealClientTests
@@ -74,5 +74,37 @@ public sealed class IrcRealClientTests
 
         await irssi.CommandAsync("/quit leaving now");
         Assert.Equal("*** irssiuser quit (Quit: leaving now)", await line.ExpectAsync("irssiuser quit"));
+    }
+
+    [Fact]
+    public async Task Weechat_RegistersAutojoinsAndTalks_WithALineUser_TopicForOperatorsOnly()
+    {
+        await using var server = await StartAsync();
+        await using var line = await LineUserAsync(server, "liner");
+        await using var weechat = WeechatPeer.Start(server.Endpoint.Port, "weeuser", "#lobby");
+
+        await weechat.WaitForAsync(null, "Welcome to the SockCat IRC Network weeuser!wee@127.0.0.1");
+        await weechat.WaitForAsync("#lobby", "weeuser (wee@127.0.0.1) has joined #lobby");
+        Assert.Equal("[#lobby] *** weeuser joined", await line.ExpectAsync("weeuser joined"));
+        await weechat.WaitForAsync("#lobby", "Channel #lobby: 2 nicks (1 op, 1 normal)");
+
+        await weechat.CommandAsync("/msg #lobby hello from weechat");
+        Assert.Equal("[#lobby] <weeuser> hello from weechat", await line.ExpectAsync("hello from weechat"));
+        await line.SendAsync("hi weechat");
+        await weechat.WaitForAsync("#lobby", "@liner\thi weechat");
+
+        await line.SendAsync("/msg weeuser psst");
+        await weechat.WaitForAsync("liner", "liner\tpsst");
+        await weechat.CommandAsync("/msg liner psst back");
+        Assert.Equal("[pm] <weeuser> psst back", await line.ExpectAsync("psst back"));
+
+        // Rooms lock their topic to operators (+t) as IRC servers do: weeuser is told 482, liner's topic reaches it.
+        await weechat.CommandAsync("/topic #lobby tea at five");
+        await weechat.WaitForAsync("#lobby", "You're not channel operator");
+        await line.SendAsync("/topic tea at five");
+        await weechat.WaitForAsync("#lobby", "liner has changed topic for #lobby to \"tea at five\"");
+
+        await weechat.CommandAsync("/quit leaving now");
+        Assert.Equal("*** weeuser quit (Quit: leaving now)", await line.ExpectAsync("weeuser quit"));
     }
 }
