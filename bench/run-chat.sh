@@ -11,8 +11,7 @@
 # The chat server runs with --flood 0 (ncat has no flood control; the benchmark's users send faster than people).
 # Only the processes this script starts are stopped (by PID).
 set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+source "$(dirname "$0")/lib/harness.sh"
 
 reps=3
 dur=5
@@ -29,66 +28,26 @@ while (($#)); do
   esac
 done
 
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-command -v ncat >/dev/null || apt-get install -y ncat >/dev/null || { echo "run-chat.sh: ncat is missing; apt-get install -y ncat" >&2; exit 1; }
-dotnet build src/SockCat.Cli/SockCat.Cli.csproj -c Release -v q -nologo >/dev/null || { echo "run-chat.sh: building sockcat failed" >&2; exit 1; }
-sc=$root/src/SockCat.Cli/bin/Release/net10.0/sockcat
-
-out=bench/results/chat-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p "$out"
-results=$out/results.jsonl
-: > "$results"
-{ echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"; echo "nproc $(nproc)"; echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; ncat --version 2>&1 | head -1; } > "$out/machine.txt"
-
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-    server_pid=""
-  fi
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-start_server() {  # name -> sets server_pid, port, cmd
-  port=$(free_port)
-  case "$1" in
-    sockcat) cmd="$sc serve chat tcp://127.0.0.1:$port --flood 0 --quiet" ;;
-    ncat) cmd="ncat -l -k --chat -m 6000 127.0.0.1 $port" ;;
-  esac
-  $cmd </dev/null >"$out/$1.server.log" 2>&1 &
-  server_pid=$!
-  local deadline=$((SECONDS + 10))
-  while ((SECONDS < deadline)); do
-    kill -0 "$server_pid" 2>/dev/null || return 1
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+harness_need ncat ncat
+harness_init chat ncat --version
 
 run() {  # case rep server users rooms rate
   local name=$1 rep=$2 server=$3 users=$4 rooms=$5 rate=$6
-  start_server "$server" || { echo "run-chat.sh: $server did not start" >&2; cleanup; return; }
+  port=$(free_port)
+  case "$server" in
+    sockcat) cmd="$sc serve chat tcp://127.0.0.1:$port --flood 0 --quiet" ;;
+    ncat) cmd="ncat -l -k --chat -m 6000 127.0.0.1 $port" ;;
+  esac
+  harness_start "$server" || { echo "run-chat.sh: $server did not start" >&2; harness_stop; return; }
   local protocol=line window=1
   [ "$server" = ncat ] && protocol=ncat
   [ "$rate" != 0 ] && window=8
-  local args=(bench chat "tcp://127.0.0.1:$port" -c "$users" --rooms "$rooms" --protocol "$protocol" --line-rate "$rate" --window "$window" -d "$dur" --connect-timeout 120)
-  local bench="sockcat bench chat tcp://127.0.0.1:PORT -c $users --rooms $rooms --protocol $protocol --line-rate $rate --window $window -d $dur"
-  local tmp=$out/last.json
-  timeout 900 "$sc" "${args[@]}" --json --no-progress >"$tmp" 2>>"$out/bench.log"
-  local rc=$?
-  local result=null
-  if [ -s "$tmp" ] && jq -e . "$tmp" >/dev/null 2>&1; then result=$(cat "$tmp"); fi
-  jq -c -n --arg case "$name" --argjson rep "$rep" --arg server "$server" --argjson users "$users" --argjson rooms "$rooms" --argjson rate "$rate" \
-    --argjson exit "$rc" --arg serverCommand "$cmd" --arg command "$bench" --argjson result "$result" \
-    '{case: $case, rep: $rep, server: $server, users: $users, rooms: $rooms, rate: $rate, exit: $exit, serverCommand: $serverCommand, command: $command, result: $result}' >> "$results"
+  bench="sockcat bench chat tcp://127.0.0.1:PORT -c $users --rooms $rooms --protocol $protocol --line-rate $rate --window $window -d $dur"
+  harness_bench bench chat "tcp://127.0.0.1:$port" -c "$users" --rooms "$rooms" --protocol "$protocol" --line-rate "$rate" --window "$window" -d "$dur" --connect-timeout 120
+  harness_record --arg case "$name" --argjson rep "$rep" --arg server "$server" --argjson users "$users" --argjson rooms "$rooms" --argjson rate "$rate"
   printf '  %-12s rep %s %-8s exit %s  %s\n' "$name" "$rep" "$server" "$rc" \
-    "$(jq -r '"\(.msgsPerSec) deliveries/s p99 \(.latencyUs.p99) us, errors \(.errors.total)"' "$tmp" 2>/dev/null)" >&2
-  cleanup
+    "$(harness_summary '"\(.msgsPerSec) deliveries/s p99 \(.latencyUs.p99) us, errors \(.errors.total)"')" >&2
+  harness_stop
 }
 
 for ((rep = 1; rep <= reps; rep++)); do
@@ -105,8 +64,7 @@ done
 echo
 echo "| case | users / rooms | lines/s per user | sockcat deliveries/s | sockcat p99 (ms) | ncat --chat deliveries/s | ncat p99 (ms) | ratio | runs ok |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
-jq -s -r '
-  def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+jq -s -r "$JQ_MEDIAN"'
   def num(f): if . == null then "-" else (. | f | tostring) end;
   group_by(.case)[] | . as $g | $g[0] as $f |
   ([$g[] | select(.server == "sockcat" and .result.ok == true) | .result]) as $s |
