@@ -28,6 +28,7 @@ internal static class SockCatCommand
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(SendCommand.Create());
         root.Subcommands.Add(RecvCommand.Create());
+        root.Subcommands.Add(CompletionCommand.Create());
         VerbHelp.Install(root);
         OptionValues.CheckAllNumbers(root);
         return root;

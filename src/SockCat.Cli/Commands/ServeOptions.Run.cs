@@ -152,6 +152,9 @@ internal sealed partial class ServeOptions
             options.Web.AllowedOrigins.Add(origin);
         }
 
+        // Every stream connection's bytes both ways, into one dump with one bound (a file's is opened here: an error is one line).
+        options.TrafficObserver = Dump.Open(parseResult, stderr);
+
         configure?.Invoke(options);
         if (fileLimitLine is not null)
         {

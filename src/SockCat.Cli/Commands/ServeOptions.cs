@@ -108,6 +108,9 @@ internal sealed partial class ServeOptions
         Description = "Let pages from ORIGIN (https://example.com, or * for any) open WebSockets on ws:// and wss:// endpoints; repeatable or comma-separated [default: the endpoint's own origin only]",
     };
 
+    /// <summary>--hexdump, --log-traffic and --dump-max: every connection's traffic, as connect and listen dump theirs.</summary>
+    public TrafficDumpOptions Dump { get; } = new();
+
     /// <summary>The endpoint words, for a verb whose URL argument holds more (exec's program after <c>--</c>); null: <see cref="Endpoints"/>.</summary>
     public Func<ParseResult, IEnumerable<string>>? EndpointTexts { get; set; }
 
@@ -127,6 +130,7 @@ internal sealed partial class ServeOptions
         command.Options.Add(Certificate);
         command.Options.Add(Key);
         command.Options.Add(TlsHandshakeTimeout);
+        Dump.AddTo(command);
         if (WebSide)
         {
             command.Options.Add(Origins);

@@ -3,7 +3,10 @@ using SockCat.Streams;
 
 namespace SockCat.Cli.Commands;
 
-/// <summary>`--hexdump [FILE]` and `--log-traffic [FILE]` on connect and listen, as ncat's --hex-dump and socat's -x / -v.</summary>
+/// <summary>
+/// `--hexdump [FILE]` and `--log-traffic [FILE]` on connect, listen, relay and the serve verbs, as ncat's --hex-dump and
+/// socat's -x / -v. A server dumps every connection into the one dump, each block naming the peer and the connection id.
+/// </summary>
 internal sealed class TrafficDumpOptions
 {
     private const long DefaultMaxBytes = 100L * 1024 * 1024;

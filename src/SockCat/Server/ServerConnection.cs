@@ -109,6 +109,23 @@ internal abstract class ServerConnection : IConnection
         relay.Start();
     }
 
+    /// <summary>
+    /// Tells <see cref="ServerHost.Traffic"/> of a chunk; the caller has checked that there is one. Kept out of line so that
+    /// the transports' hot paths carry only the null check.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public void ObserveTraffic(Streams.TrafficDirection direction, long offset, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            Host.Traffic!.OnTraffic(this, direction, offset, data);
+        }
+        catch (Exception ex)
+        {
+            ServerLog.TrafficObserverFailed(Host.Logger, Id, Peer, ex);
+        }
+    }
+
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);
 

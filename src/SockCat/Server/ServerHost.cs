@@ -21,6 +21,7 @@ internal sealed class ServerHost
         MaxConnections = maxConnections;
         MaxOutputQueueBytes = options.MaxOutputQueueBytes;
         SlowConsumerLimitBytes = options.SlowConsumerLimitBytes ?? 2 * options.MaxOutputQueueBytes;
+        Traffic = options.TrafficObserver;
         ServerFullMessage = Encoding.UTF8.GetBytes($"sockcat: server full ({maxConnections} connections); try again later\n");
     }
 
@@ -41,6 +42,12 @@ internal sealed class ServerHost
     public int SlowConsumerLimitBytes { get; }
 
     public byte[] ServerFullMessage { get; }
+
+    /// <summary>
+    /// <see cref="ServerOptions.TrafficObserver"/>, read once at start: the transports test it for null per chunk, and
+    /// call <see cref="ServerConnection.ObserveTraffic"/> only when it is set.
+    /// </summary>
+    public IConnectionTrafficObserver? Traffic { get; }
 
     /// <summary>The reason a connection cut by the slow-consumer rule is closed with.</summary>
     public string SlowConsumerReason => $"slow consumer: over {SlowConsumerLimitBytes} bytes queued for a peer that is not reading";

@@ -46,4 +46,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(13, LogLevel.Error, "Connection {ConnectionId} from {Peer}: a posted callback's release threw", EventName = "PostReleaseFailed")]
     public static partial void PostReleaseFailed(ILogger logger, long connectionId, string peer, Exception exception);
+
+    [LoggerMessage(21, LogLevel.Error, "Connection {ConnectionId} from {Peer}: the traffic observer threw; the connection goes on", EventName = "TrafficObserverFailed")]
+    public static partial void TrafficObserverFailed(ILogger logger, long connectionId, string peer, Exception exception);
 }

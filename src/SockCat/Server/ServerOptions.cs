@@ -125,6 +125,13 @@ public sealed class ServerOptions
     public Web.WebOptions Web { get; set; } = new();
 
     /// <summary>
+    /// Told of every chunk each stream connection receives and sends (<see cref="Streams.TrafficDump"/> writes them as
+    /// <c>ncat --hex-dump</c> does), on the epoll loop and on Kestrel alike. Defaults to null: nothing observed, at the
+    /// cost of one null check per chunk.
+    /// </summary>
+    public IConnectionTrafficObserver? TrafficObserver { get; set; }
+
+    /// <summary>
     /// Asked by the epoll loop before each accept: while false, new connections stay in the kernel's backlog and the
     /// loop asks again a few milliseconds later. For a consumer that takes accepted connections at its own pace
     /// (Kestrel's accept loop over <c>EpollConnectionListener</c>), so a burst waits rather than being reset.

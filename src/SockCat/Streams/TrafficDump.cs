@@ -8,8 +8,10 @@ namespace SockCat.Streams;
 /// (direction, time, peer, size, offset in that direction's stream), then the bytes as hex and ASCII
 /// (<see cref="TrafficDumpFormat.Hex"/>) or as text with control bytes escaped (<see cref="TrafficDumpFormat.Text"/>).
 /// Bounded: once <c>maxBytes</c> of dump are written it says so once and writes no more, so a long transfer cannot fill a disk.
+/// As a server's <see cref="Server.ServerOptions.TrafficObserver"/> it dumps every connection's traffic into the one
+/// writer and bound, each block naming the connection's peer and id, with that connection's own offsets.
 /// </summary>
-public sealed class TrafficDump : ITrafficObserver
+public sealed class TrafficDump : ITrafficObserver, Server.IConnectionTrafficObserver
 {
     private readonly TextWriter _writer;
     private string _peer;
@@ -20,7 +22,7 @@ public sealed class TrafficDump : ITrafficObserver
     private long _sentOffset;
     private long _receivedOffset;
     private long _written;
-    private bool _stopped;
+    private volatile bool _stopped;
 
     /// <summary>Dumps to <paramref name="writer"/>, naming <paramref name="peer"/> on each block.</summary>
     /// <param name="writer">Where the dump goes (stderr, a file); flushed after each block.</param>
@@ -84,25 +86,51 @@ public sealed class TrafficDump : ITrafficObserver
                 return;
             }
 
-            var block = Format(direction, start, data);
-            if (_written + block.Length > _maxBytes)
-            {
-                _stopped = true;
-                block = $"-- traffic dump stopped after {_written} characters, its limit; the connection goes on undumped\n";
-            }
-
-            _written += block.Length;
-            _writer.Write(block);
-            _writer.Flush();
+            WriteBlock(Format(direction, _peer, start, data), "the connection goes on undumped");
         }
     }
 
-    private string Format(TrafficDirection direction, long offset, ReadOnlySpan<byte> data)
+    /// <inheritdoc />
+    public void OnTraffic(Server.IConnection connection, TrafficDirection direction, long offset, ReadOnlySpan<byte> data)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        // Once stopped, a server's connections pay a volatile read, not the lock or the formatting.
+        if (data.IsEmpty || _stopped)
+        {
+            return;
+        }
+
+        var peer = connection is Server.ServerConnection known ? known.Peer : connection.RemoteEndPoint?.ToString() ?? "?";
+        var block = Format(direction, string.Create(CultureInfo.InvariantCulture, $"{peer} (connection {connection.Id})"), offset, data);
+        lock (_lock)
+        {
+            if (!_stopped)
+            {
+                WriteBlock(block, "connections go on undumped");
+            }
+        }
+    }
+
+    // Under the lock: the block, or once the bound is reached the line that says so.
+    private void WriteBlock(string block, string after)
+    {
+        if (_written + block.Length > _maxBytes)
+        {
+            _stopped = true;
+            block = $"-- traffic dump stopped after {_written} characters, its limit; {after}\n";
+        }
+
+        _written += block.Length;
+        _writer.Write(block);
+        _writer.Flush();
+    }
+
+    private string Format(TrafficDirection direction, string peer, long offset, ReadOnlySpan<byte> data)
     {
         var text = new StringBuilder(data.Length * 4 + 100);
         var time = _time.GetUtcNow().ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         var (arrow, verb) = direction == TrafficDirection.Sent ? ('>', "sent to") : ('<', "received from");
-        text.Append(CultureInfo.InvariantCulture, $"{arrow} {time} {verb} {_peer}: {data.Length} bytes at offset {offset}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{arrow} {time} {verb} {peer}: {data.Length} bytes at offset {offset}\n");
         if (_format == TrafficDumpFormat.Hex)
         {
             AppendHex(text, offset, data);

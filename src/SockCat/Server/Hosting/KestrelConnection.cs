@@ -29,6 +29,7 @@ internal sealed class KestrelConnection : ServerConnection
     private TaskCompletionSource? _flushed; // set while a flush waits for the peer; completed (and cleared) when it is done
     private PooledByteQueue _backlog; // under the gate: output written while a flush is pending
     private byte[]? _discard;
+    private Memory<byte> _lent; // the memory GetMemory last lent, kept only while a traffic observer is set: Advance shows it
     private long _writtenInCall;
     private int _drainScheduled;
     private bool _toBacklog;
@@ -344,7 +345,7 @@ internal sealed class KestrelConnection : ServerConnection
                 else
                 {
                     _toBacklog = true;
-                    return _backlog.GetWriteMemory(need);
+                    return Lend(_backlog.GetWriteMemory(need));
                 }
             }
             else if (_writtenInCall + need > Host.SlowConsumerLimitBytes)
@@ -365,7 +366,17 @@ internal sealed class KestrelConnection : ServerConnection
         }
 
         _toBacklog = false;
-        return _output.GetMemory(sizeHint);
+        return Lend(_output.GetMemory(sizeHint));
+    }
+
+    private Memory<byte> Lend(Memory<byte> memory)
+    {
+        if (Host.Traffic is not null)
+        {
+            _lent = memory;
+        }
+
+        return memory;
     }
 
     public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
@@ -384,6 +395,11 @@ internal sealed class KestrelConnection : ServerConnection
         else
         {
             _output.Advance(count);
+        }
+
+        if (Host.Traffic is not null && count > 0)
+        {
+            ObserveTraffic(Streams.TrafficDirection.Sent, BytesSent, _lent.Span[..count]);
         }
 
         _writtenInCall += count;

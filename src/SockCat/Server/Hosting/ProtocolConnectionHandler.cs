@@ -58,6 +58,16 @@ internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding
     // the outbound bound even when Kestrel has buffered a megabyte while the last flush waited.
     private const int Chunk = 64 * 1024;
 
+    private static void Observe(KestrelConnection connection, System.Buffers.ReadOnlySequence<byte> received)
+    {
+        var offset = connection.BytesReceived;
+        foreach (var segment in received)
+        {
+            connection.ObserveTraffic(Streams.TrafficDirection.Received, offset, segment.Span);
+            offset += segment.Length;
+        }
+    }
+
     private async Task<string?> ReadLoopAsync(KestrelConnection connection, ConnectionContext context)
     {
         var input = context.Transport.Input;
@@ -72,6 +82,11 @@ internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding
             if (buffer.Length > held)
             {
                 presented = buffer.Length - held > Chunk ? buffer.Slice(0, held + Chunk) : buffer;
+                if (host.Traffic is not null)
+                {
+                    Observe(connection, presented.Slice(held));
+                }
+
                 connection.BytesReceived += presented.Length - held;
                 connection.LastActivity = Environment.TickCount64;
                 consumed = await connection.CallAsync(static (c, b) => KestrelConnection.Deliver(c, b), presented);

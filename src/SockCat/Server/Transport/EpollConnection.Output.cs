@@ -92,6 +92,10 @@ internal sealed unsafe partial class EpollConnection
                 {
                     BytesSent += n;
                     LastActivity = _loop.Now;
+                    if (Host.Traffic is not null && (_flags & FlagOutbound) == 0)
+                    {
+                        ObserveTraffic(Streams.TrafficDirection.Sent, BytesSent - n, new ReadOnlySpan<byte>(buffer, (int)n));
+                    }
                 }
 
                 return (int)n;

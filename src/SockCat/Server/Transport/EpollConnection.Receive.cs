@@ -72,6 +72,12 @@ internal sealed unsafe partial class EpollConnection
             var n = LinuxSockets.Recv(Fd, buffer, length, 0);
             if (n >= 0)
             {
+                if (Host.Traffic is not null && n > 0 && (_flags & FlagOutbound) == 0)
+                {
+                    // BytesReceived is counted by the caller, after this: it is still this chunk's offset.
+                    ObserveTraffic(Streams.TrafficDirection.Received, BytesReceived, new ReadOnlySpan<byte>(buffer, (int)n));
+                }
+
                 return (int)n;
             }
 
