@@ -2,7 +2,11 @@
 """serve exec's latency beside its peers: the time from the program's write to the client's read (p50/p99), over
 TCP (sockcat, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), one process per client; and
 broadcast to many TCP viewers (deliveries per second, p99). Prints one JSON object per measurement.
-Usage: exec_bench.py SOCKCAT [REPS] [VIEWERS]"""
+The TCP and broadcast clients are bench/c/line_viewers.c (compiled here when missing), so that reading 1,000 sockets
+does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP and
+broadcast cases run beside this one's, alternating, and each sockcat case also reports the server's own CPU time
+per line delivered (utime + stime from /proc, children not counted).
+Usage: exec_bench.py SOCKCAT [REPS] [VIEWERS] [BEFORE]"""
 import asyncio, json, os, signal, socket, subprocess, sys, time
 import websockets
 
@@ -11,6 +15,9 @@ EMIT = [sys.executable, os.path.join(HERE, "emit.py")]
 SOCKCAT = sys.argv[1]
 REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 VIEWERS = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+BEFORE = sys.argv[4] if len(sys.argv) > 4 else None
+VIEWER_C = os.path.join(HERE, "..", "c", "line_viewers.c")
+VIEWER_BIN = os.path.join("/tmp", "sockcat-line-viewers")
 LINES, INTERVAL = 400, 0.005
 
 
@@ -84,71 +91,86 @@ async def sse_client(port):
     return lat
 
 
+def viewers_c(port, viewers, lines, timeout=120):
+    """Runs the C client; its JSON line as a dict."""
+    out = subprocess.run([VIEWER_BIN, str(port), str(viewers), str(lines), str(timeout)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def c_tcp_client(port):
+    return viewers_c(port, 1, LINES)
+
+
+def cpu_seconds(pid):
+    """The process's own user + system time (all its threads; not its reaped children's), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def one_program(name, argv, port, client):
     proc = start(argv, port)
     try:
-        asyncio.run(client(port))   # warm-up: a JIT-compiled server's first client pays for compiling its paths
-        lat = asyncio.run(client(port))
+        warm = client(port)   # warm-up: a JIT-compiled server's first client pays for compiling its paths
+        if asyncio.iscoroutine(warm):
+            asyncio.run(warm)
+        cpu = cpu_seconds(proc.pid)
+        result = client(port)
+        if asyncio.iscoroutine(result):
+            lat = asyncio.run(result)
+            result = {"lines": len(lat), "p50_us": percentile(lat, 50) / 1000, "p99_us": percentile(lat, 99) / 1000}
+        else:
+            result = {"lines": result["deliveries"], "p50_us": result["p50_us"], "p99_us": result["p99_us"]}
+        if "sockcat" in name:
+            result["cpu_us_per_line"] = (cpu_seconds(proc.pid) - cpu) * 1e6 / max(result["lines"], 1)
     finally:
         stop(proc)
-    return {"case": name, "lines": len(lat), "p50_us": percentile(lat, 50) / 1000, "p99_us": percentile(lat, 99) / 1000}
+    result["case"] = name
+    return result
 
 
 def cases():
     emit = EMIT + [str(LINES), str(INTERVAL)]
-    p = free_port
-    yield "TCP", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, tcp_client
-    yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], tcp_client
+    yield "TCP", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
+    if BEFORE:
+        yield "TCP", "sockcat serve exec (before)", lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
+    yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], c_tcp_client
     yield "WebSocket", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
     yield "WebSocket", "websocketd", lambda port: ["websocketd", "--address", "127.0.0.1", "--port", str(port), "--loglevel", "error"] + emit, ws_client
     yield "SSE", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
 
 
-async def viewer(port, lines, ready):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    ready.append(1)
-    lat = []
-    while len(lat) < lines:
-        line = await reader.readline()
-        if not line:
-            break
-        if line[:1].isdigit():
-            lat.append(stamp(line))
-    writer.close()
-    return lat
-
-
-async def broadcast_run(port, viewers, lines):
-    ready = []
-    tasks = [asyncio.create_task(viewer(port, lines, ready)) for _ in range(viewers)]
-    results = await asyncio.gather(*tasks)
-    return [x for r in results for x in r]
-
-
-def broadcast(viewers, lines, interval, delay):
+def broadcast(binary, name, viewers, lines, interval, delay):
     port = free_port()
-    argv = [SOCKCAT, "serve", "exec", "-q", "--broadcast", "--scrollback", "0", "tcp://127.0.0.1:%d" % port, "--"] + EMIT + [str(lines), str(interval), str(delay)]
+    argv = [binary, "serve", "exec", "-q", "--broadcast", "--scrollback", "0", "tcp://127.0.0.1:%d" % port, "--"] + EMIT + [str(lines), str(interval), str(delay)]
     proc = start(argv, port)
     try:
-        began = time.monotonic()
-        lat = asyncio.run(broadcast_run(port, viewers, lines))
-        took = time.monotonic() - began
+        cpu = cpu_seconds(proc.pid)
+        result = viewers_c(port, viewers, lines)
+        result["cpu_us_per_delivery"] = (cpu_seconds(proc.pid) - cpu) * 1e6 / max(result["deliveries"], 1)
     finally:
         stop(proc)
-    return {"case": "broadcast", "viewers": viewers, "deliveries": len(lat), "expected": viewers * lines,
-            "deliveries_per_s": len(lat) / max(took - delay, 1e-9), "p50_us": percentile(lat, 50) / 1000, "p99_us": percentile(lat, 99) / 1000}
+    result.update(case="broadcast", server=name)
+    return result
 
 
 if __name__ == "__main__":
     import resource
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    if not os.path.exists(VIEWER_BIN) or os.path.getmtime(VIEWER_BIN) < os.path.getmtime(VIEWER_C):
+        subprocess.run(["gcc", "-O2", "-o", VIEWER_BIN, VIEWER_C], check=True)
+    broadcasts = [(SOCKCAT, "sockcat serve exec --broadcast")] + ([(BEFORE, "sockcat serve exec --broadcast (before)")] if BEFORE else [])
     for rep in range(REPS):
-        for transport, server, argv, client in cases():
+        # Alternating: every other repetition runs the cases in the opposite order, so a drift in the machine's load
+        # does not favour whichever runs first.
+        order = list(cases())
+        for transport, server, argv, client in (order if rep % 2 == 0 else order[::-1]):
             port = free_port()
             result = one_program(server, argv(port), port, client)
-            result.update(transport=transport, rep=rep)
+            result.update(transport=transport, rep=rep, load=os.getloadavg()[0])
             print(json.dumps(result), flush=True)
-        # Viewers joining takes a while in this one-threaded client: the program waits 3 s before its first line.
-        result = broadcast(VIEWERS, 30, 0.1, 3.0)
-        result.update(rep=rep)
-        print(json.dumps(result), flush=True)
+        # The C client connects 1,000 viewers well within the program's 2 s wait before its first line.
+        for binary, name in (broadcasts if rep % 2 == 0 else broadcasts[::-1]):
+            result = broadcast(binary, name, VIEWERS, 30, 0.1, 2.0)
+            result.update(rep=rep, load=os.getloadavg()[0])
+            print(json.dumps(result), flush=True)

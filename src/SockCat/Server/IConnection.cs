@@ -132,6 +132,31 @@ public interface IConnection : IBufferWriter<byte>
     }
 
     /// <summary>
+    /// Reads <paramref name="descriptor"/> (the read end of a pipe: a child process's stdout, say) on this connection's
+    /// own thread: when it is readable its bytes are handed to <paramref name="handler"/>, which writes them to the
+    /// connection in the same call, with no thread between the descriptor and the peer. While the connection's outbound
+    /// queue is over <see cref="ServerOptions.MaxOutputQueueBytes"/> the descriptor is not read (its writer is held back),
+    /// until the peer has taken half of it. The connection takes the descriptor over: it is made nonblocking, and closed
+    /// when it ends, when the returned <see cref="IAttachedDescriptor"/> is disposed, or when the connection closes
+    /// (whichever comes first; <see cref="IDescriptorHandler.OnEnded"/> says which). The handle keeps the descriptor
+    /// open until then, even when its owner disposes it meanwhile. Call it on the connection's thread: from within one
+    /// of the protocol's calls or a posted callback.
+    /// </summary>
+    /// <remarks>
+    /// The epoll transport reads the descriptor in its loop. Transports with no loop of their own to read it (Kestrel's)
+    /// throw <see cref="NotSupportedException"/>, and so does the default, for connections with no transport: a caller
+    /// then reads the descriptor itself (a stream and <see cref="WriteAsync"/>).
+    /// </remarks>
+    /// <param name="descriptor">A handle to a readable descriptor that epoll can watch (a pipe, a FIFO, a socket; not a regular file).</param>
+    /// <param name="handler">What to do with the bytes, and with the end.</param>
+    /// <returns>The attached descriptor, to pause, resume or detach it.</returns>
+    /// <exception cref="NotSupportedException">The transport cannot read descriptors on the connection's thread.</exception>
+    /// <exception cref="InvalidOperationException">The connection is closed.</exception>
+    /// <exception cref="IOException">The descriptor cannot be watched (a regular file, a closed descriptor).</exception>
+    IAttachedDescriptor AttachDescriptor(System.Runtime.InteropServices.SafeHandle descriptor, IDescriptorHandler handler) =>
+        throw new NotSupportedException($"{GetType().Name} cannot read descriptors on its own thread");
+
+    /// <summary>
     /// Opens a connection to <paramref name="target"/> (tcp://, unix:// or tls://) and pairs it with this one: from then on
     /// the transport itself carries the bytes each way, this connection's input to the target and the target's to this
     /// connection's peer, and the protocol's <see cref="IConnectionProtocol.OnReceived"/> and

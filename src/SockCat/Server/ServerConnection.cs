@@ -126,6 +126,10 @@ internal abstract class ServerConnection : IConnection
         }
     }
 
+    /// <summary>Reading a descriptor on the connection's thread: only the epoll transport has a loop to do it in.</summary>
+    public virtual IAttachedDescriptor AttachDescriptor(System.Runtime.InteropServices.SafeHandle descriptor, IDescriptorHandler handler) =>
+        throw new NotSupportedException($"the {GetType().Name} transport cannot read descriptors on its own thread");
+
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);
 

@@ -38,6 +38,46 @@ public sealed class ServeExecPerClientTests
     }
 
     [Fact]
+    public async Task ProgramWritesFasterThanClientReads_HeldBackThroughItsPipe_NothingLostOrCut()
+    {
+        // 512 blocks of 64 KiB (32 MiB), the program counting them in a file as each write returns, to a client that
+        // reads nothing at first: the count must stop well short (held back: the pipe is not read while the client's
+        // queue is full) and every byte must arrive once the client reads (never cut as a slow consumer).
+        var count = Path.Combine(Directory.CreateTempSubdirectory("sockcat-exec-").FullName, "count");
+        var script = Script($$"""
+            #!/usr/bin/python3
+            import os
+            block = b"x" * 65536
+            for i in range(512):
+                os.write(1, block)
+                with open("{{count}}", "w") as f:
+                    f.write(str(i + 1))
+            """);
+        await using var server = await StartAsync([], script);
+        using var client = await server.ConnectAsync();
+        // Fixed, so that loopback's autotuning (up to 32 MiB here) does not take the whole output into the kernel.
+        client.ReceiveBufferSize = 64 * 1024;
+        long Written() => long.TryParse(File.Exists(count) ? File.ReadAllText(count) : "0", out var n) ? n : 0;
+
+        await SockCat.Testing.Settling.WaitUntilStableAsync(Written, "the program to be held back");
+
+        Assert.InRange(Written(), 1, 511);
+        var received = 0L;
+        var buffer = new byte[64 * 1024];
+        int got;
+        while ((got = await client.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(30))) > 0)
+        {
+            Assert.True(buffer.AsSpan(0, got).IndexOfAnyExcept((byte)'x') < 0, "a byte other than the program's");
+            received += got;
+        }
+
+        Assert.Equal(512L * 65536, received);
+        Assert.Equal(512, Written());
+        await server.WaitForLogAsync("exited with code 0");
+        Assert.DoesNotContain("slow consumer", server.Error.Text + server.Log.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StdinAnswered_HalfCloseEndsProgram_ExitCodeLogged()
     {
         await using var server = await StartAsync(["--shell"], "while read l; do echo \"you said $l\"; done; echo bye; exit 7");

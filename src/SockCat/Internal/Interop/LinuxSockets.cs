@@ -152,6 +152,14 @@ internal static unsafe partial class LinuxSockets
     [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
     public static partial nint Read(int fd, void* buf, nint count);
 
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int O_NONBLOCK = 0x800;
+
+    /// <summary>fcntl(2) with an int argument (variadic: on x86-64 the callee reads it from the same register).</summary>
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int cmd, int arg);
+
     /// <summary>errno of the last call above (they all set it).</summary>
     public static int LastError => Marshal.GetLastPInvokeError();
 

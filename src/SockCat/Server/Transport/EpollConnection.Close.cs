@@ -29,6 +29,7 @@ internal sealed unsafe partial class EpollConnection
             LinuxSockets.SetSockOpt(Fd, LinuxSockets.SOL_SOCKET, LinuxSockets.SO_LINGER, &linger, sizeof(LinuxSockets.Linger));
         }
 
+        CloseDescriptors();
         _loop.Detach(this);
         LinuxSockets.Close(Fd);
         _output.Release();

@@ -91,8 +91,14 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
         AfterCall();
     }
 
-    public void OnEvents(uint events)
+    public void OnEvents(uint events, int fd)
     {
+        if (fd != Fd)
+        {
+            OnDescriptorEvents(fd);
+            return;
+        }
+
         if ((_flags & FlagConnecting) != 0)
         {
             _relay!.OnConnectEvent(this);
@@ -233,6 +239,11 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
 
     private void UpdateInterest()
     {
+        if (_descriptors is not null)
+        {
+            UpdateDescriptors();
+        }
+
         uint wanted = 0;
         if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested | FlagRelayHold)) == 0)
         {

@@ -179,7 +179,7 @@ internal sealed unsafe partial class EpollLoop
                         // The generation check drops an event for a descriptor closed earlier in this batch and reused since.
                         if (connection is not null && connection.Generation == (uint)kind)
                         {
-                            connection.OnEvents(events[i].Events);
+                            connection.OnEvents(events[i].Events, low);
                         }
                     }
                     else if (kind == KindListener)

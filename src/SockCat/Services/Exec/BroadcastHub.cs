@@ -200,6 +200,8 @@ internal sealed class BroadcastHub
         var max = _service.Options.MaxLogLineLength;
         var buffer = new byte[Math.Max(max, 1024)];
         var held = 0;
+        // The lines of one read go out together: one post per viewer for a burst, not one per line.
+        var batch = new List<byte[]>();
         try
         {
             int n;
@@ -210,16 +212,17 @@ internal sealed class BroadcastHub
                 int newline;
                 while ((newline = buffer.AsSpan(start, held - start).IndexOf((byte)'\n')) >= 0)
                 {
-                    Line(buffer.AsSpan(start, newline + 1), kind);
+                    batch.Add(buffer.AsSpan(start, newline + 1).ToArray());
                     start += newline + 1;
                 }
 
                 if (start == 0 && held == buffer.Length)
                 {
-                    Line(buffer, kind);   // a line longer than the buffer goes out in pieces
+                    batch.Add(buffer.ToArray());   // a line longer than the buffer goes out in pieces
                     start = held;
                 }
 
+                Lines(batch, kind);
                 buffer.AsSpan(start, held - start).CopyTo(buffer);
                 held -= start;
             }
@@ -230,20 +233,44 @@ internal sealed class BroadcastHub
 
         if (held > 0)
         {
-            Line([.. buffer.AsSpan(0, held), (byte)'\n'], kind);
+            batch.Add([.. buffer.AsSpan(0, held), (byte)'\n']);
+            Lines(batch, kind);
         }
     }
 
-    private void Line(ReadOnlySpan<byte> line, ExecLineKind? kind)
+    private void Lines(List<byte[]> batch, ExecLineKind? kind)
     {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
         if (kind is { } k)
         {
-            Publish(k, line.ToArray(), null);
+            lock (_lock)
+            {
+                var lines = new ExecLine[batch.Count];
+                for (var i = 0; i < lines.Length; i++)
+                {
+                    lines[i] = new ExecLine(_sequence++, k, batch[i], null);
+                    _scrollback.Add(lines[i]);
+                }
+
+                foreach (var viewer in _viewers)
+                {
+                    viewer.DeliverBatch(lines);
+                }
+            }
         }
         else
         {
-            ExecLog.Stderr(_service.Logger, "broadcast", Encoding.UTF8.GetString(line.TrimEnd("\r\n"u8)));
+            foreach (var line in batch)
+            {
+                ExecLog.Stderr(_service.Logger, "broadcast", Encoding.UTF8.GetString(line.AsSpan().TrimEnd("\r\n"u8)));
+            }
         }
+
+        batch.Clear();
     }
 
     private void Publish(ExecLineKind kind, byte[] bytes, int? code)

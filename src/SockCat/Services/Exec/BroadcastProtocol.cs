@@ -5,7 +5,8 @@ using SockCat.Server;
 namespace SockCat.Services.Exec;
 
 /// <summary>
-/// One byte-stream viewer of a broadcast program. Lines reach it as posts to its connection's thread; one that finds
+/// One byte-stream viewer of a broadcast program. Lines reach it as posts to its connection's thread (one post for the
+/// lines of one read of the program's output); one that finds
 /// more than <see cref="ExecOptions.ViewerQueueBytes"/> still queued for the peer is dropped and counted, and the
 /// count is said in one line before the next line that fits, so a stalled viewer costs the others nothing and is never
 /// cut as a slow consumer.
@@ -75,6 +76,15 @@ internal sealed class BroadcastProtocol(ExecService service, BroadcastHub hub) :
         var (self, line) = ((BroadcastProtocol, ExecLine))s!;
         self.Send(c, line);
     }, (this, line));
+
+    public void DeliverBatch(IReadOnlyList<ExecLine> lines) => _connection.Post(static (c, s) =>
+    {
+        var (self, lines) = ((BroadcastProtocol, IReadOnlyList<ExecLine>))s!;
+        foreach (var line in lines)
+        {
+            self.Send(c, line);
+        }
+    }, (this, lines));
 
     public void Ended() => _connection.Post(static (c, s) =>
     {

@@ -89,6 +89,8 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
     public ValueTask<bool> WriteOutputAsync(ReadOnlyMemory<byte> data, bool stderr, CancellationToken cancellationToken) =>
         _connection.WriteAsync(data, cancellationToken);
 
+    public Task CarryOutputAsync(Stream source, Func<Task> pump) => ExecOutputCarrier.Carry(_connection, source, pump);
+
     public void OutputEnded() => _connection.Post(static (c, _) => c.ShutdownSend(), null);
 
     public void Exited(int code) => _connection.Post(static (c, _) => c.Close(), null);

@@ -6,9 +6,10 @@ using System.Threading.Channels;
 namespace SockCat.Services.Exec;
 
 /// <summary>
-/// One program for one client, off the loop: its stdout (and with <see cref="ExecStderr.Merge"/> its stderr) copied to
-/// the client as it comes, one read at a time, each waiting for room at the client before the next (a program that
-/// writes faster than its client reads is held back through its pipe); the client's bytes to its stdin, one chunk at a
+/// One program for one client, off the loop: its stdout (and with <see cref="ExecStderr.Merge"/> its stderr) carried to
+/// the client as it comes (<see cref="IExecClient.CarryOutputAsync"/>: read on the client's own loop thread where the
+/// transport can, else one read at a time here, each waiting for room at the client before the next), a program that
+/// writes faster than its client reads held back through its pipe either way; the client's bytes to its stdin, one chunk at a
 /// time, the client not read meanwhile; the client's end of input closes the program's stdin. When the client goes,
 /// or the program exits, the program's whole session is ended (<see cref="ChildProcess.TerminateAsync"/>) before its
 /// place is given back.
@@ -89,8 +90,8 @@ internal sealed class ExecSession
             ExecLog.Started(_service.Logger, _service.ProgramName, child.Pid, _client.Peer);
             var stdin = PumpStdinAsync(child.Stdin);
             var merge = _service.Options.Stderr == ExecStderr.Merge;
-            var stdout = PumpAsync(child.Stdout, stderr: false);
-            var stderr = merge ? PumpAsync(child.Stderr, stderr: true) : LogStderrAsync(child.Stderr);
+            var stdout = _client.CarryOutputAsync(child.Stdout, () => PumpAsync(child.Stdout, stderr: false));
+            var stderr = merge ? _client.CarryOutputAsync(child.Stderr, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);
             var output = merge ? Task.WhenAll(stdout, stderr) : stdout;
             _ = output.ContinueWith(_ => { if (!_gone.IsCancellationRequested) _client.OutputEnded(); }, TaskScheduler.Default);
 

@@ -12,6 +12,13 @@ internal interface IExecClient
     /// <summary>Sends output; completes when there is room for more. False: the client is gone.</summary>
     ValueTask<bool> WriteOutputAsync(ReadOnlyMemory<byte> data, bool stderr, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Carries one of the program's output pipes to the client until it ends: by default <paramref name="pump"/>, which
+    /// reads it off the loop and calls <see cref="WriteOutputAsync"/>; a client whose connection can read the pipe on its
+    /// own thread reads it there instead, with no thread between the pipe and the peer.
+    /// </summary>
+    Task CarryOutputAsync(Stream source, Func<Task> pump) => pump();
+
     /// <summary>The program's output has ended (it closed stdout): half-close where the transport can.</summary>
     void OutputEnded();
 

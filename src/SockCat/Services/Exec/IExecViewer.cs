@@ -9,6 +9,18 @@ internal interface IExecViewer
     /// </summary>
     void Deliver(ExecLine line);
 
+    /// <summary>
+    /// Hands the viewer the lines of one read of the program's output, in order, under the same rules as
+    /// <see cref="Deliver"/>: a viewer that reaches its client by posting posts once for them all, not once a line.
+    /// </summary>
+    void DeliverBatch(IReadOnlyList<ExecLine> lines)
+    {
+        foreach (var line in lines)
+        {
+            Deliver(line);
+        }
+    }
+
     /// <summary>The program has exited for good (no restart): close after the lines delivered.</summary>
     void Ended();
 
