@@ -85,10 +85,13 @@ internal static class ConnectCommand
               sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
               echo hello | sockcat connect udp://127.0.0.1:5353
               sockcat connect unix:///run/app.sock --idle-timeout 10
+              sockcat connect --proxy socks5://user:pass@127.0.0.1:1080 example.com 80
 
             Exit status:
               0 both directions ended cleanly, 1 stdout or stdin failed, 2 bad usage,
               3 could not connect, 4 connection lost or idle, 6 TLS failed,
+              8 proxy unreachable, 9 proxy login refused, 10 proxy could not reach
+              the target, 11 not a proxy of that kind,
               130 Ctrl+C, 141 stdout's reader went away, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);

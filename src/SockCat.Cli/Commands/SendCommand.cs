@@ -91,6 +91,7 @@ internal static class SendCommand
               0 sent (and, to sockcat recv, confirmed), 1 the file could not be read,
               2 bad usage, 3 could not connect (refused after --retry), 4 connection lost,
               6 TLS failed, 7 the receiver refused the upload or could not verify it,
+              8-11 through --proxy: unreachable, login refused, target unreachable, not a proxy,
               130 Ctrl+C, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);

@@ -4,20 +4,24 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace SockCat.IntegrationTests.Client;
+namespace SockCat.Testing;
 
 /// <summary>
 /// Loopback servers behind the proxies: each connection greets (when asked, as SMTP does before the client says
-/// anything), then echoes until the client's FIN, then half-closes. Over TLS when given a certificate.
+/// anything), then echoes until the client's FIN, then half-closes; or, with <c>closeAfterGreeting</c>, closes after the
+/// greeting (for clients that only read). Over TLS when given a certificate.
 /// </summary>
-internal sealed class ProxyTarget : IAsyncDisposable
+public sealed class ProxyTarget : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    public ProxyTarget(string? greeting = null, X509Certificate2? certificate = null)
+    private readonly bool _closeAfterGreeting;
+
+    public ProxyTarget(string? greeting = null, X509Certificate2? certificate = null, bool closeAfterGreeting = false)
     {
+        _closeAfterGreeting = closeAfterGreeting;
         _listener.Start();
         _accepting = AcceptAsync(greeting is null ? null : Encoding.ASCII.GetBytes(greeting), certificate);
     }
@@ -34,8 +38,9 @@ internal sealed class ProxyTarget : IAsyncDisposable
                 _ = ServeAsync(client, greeting, certificate);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
+            // Stopped: the listener may be closed before or while the accept is pending.
         }
     }
 
@@ -58,7 +63,11 @@ internal sealed class ProxyTarget : IAsyncDisposable
                     await stream.WriteAsync(greeting, _stop.Token);
                 }
 
-                await stream.CopyToAsync(stream, _stop.Token);
+                if (!_closeAfterGreeting)
+                {
+                    await stream.CopyToAsync(stream, _stop.Token);
+                }
+
                 if (stream is SslStream ssl)
                 {
                     await ssl.ShutdownAsync();
