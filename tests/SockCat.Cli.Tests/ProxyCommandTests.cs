@@ -1,6 +1,9 @@
 using System.Text;
 using SockCat.Cli.Tests.Transfer;
+using SockCat.Endpoints;
+using SockCat.Server;
 using SockCat.Testing;
+using SockCat.Services.Echo;
 
 namespace SockCat.Cli.Tests;
 
@@ -58,6 +61,30 @@ public sealed class ProxyCommandTests
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal("220 ready\r\n", result.StdoutText);
+    }
+
+    [Fact]
+    public async Task Connect_WebSocketThroughDante_EachLineAMessageBack()
+    {
+        using var proxy = await ProxyPeer.DanteAsync();
+        await using var server = new SockCatServer(new ServerOptions());
+        server.ListenWeb(EndpointUrl.Parse("ws://127.0.0.1:0/echo"), routes => routes.MapWebSocketEcho("/echo"));
+        var port = (await server.StartAsync())[0].Port;
+
+        var result = await CliRun.InvokeAsync("hello\nthrough\n"u8.ToArray(), "connect", "-v", $"ws://localhost:{port}/echo", "--proxy", $"socks5://127.0.0.1:{proxy.Port}");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("hello\nthrough\n", result.StdoutText);
+        Assert.Contains($"(WebSocket) via socks5://127.0.0.1:{proxy.Port}", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connect_ZWithAProxy_IsUsage()
+    {
+        var result = await CliRun.InvokeAsync("connect", "-z", "127.0.0.1", "80", "--proxy", "socks5://127.0.0.1:1");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.StartsWith("sockcat: -z probes ports directly", result.Error, StringComparison.Ordinal);
     }
 
     [Theory]

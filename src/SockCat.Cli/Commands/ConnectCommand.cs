@@ -113,7 +113,9 @@ internal static class ConnectCommand
         bridge.AddTo(command);
 
         command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(probe)
-            ? ProbeCommand.RunAsync(
+            ? parseResult.GetValue(proxy.Proxy) is not null
+                ? throw new CliException("-z probes ports directly, and a proxy would answer for them; leave --proxy out", ExitCodes.Usage)
+                : ProbeCommand.RunAsync(
                 ProbeSettingsOf(parseResult.GetValue(url) ?? "", parseResult.GetValue(addresses.Port), addresses.ReadFamily(parseResult),
                     CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)), parseResult.GetValue(bridge.Verbose)),
                 parseResult.InvocationConfiguration.Output,

@@ -169,7 +169,7 @@ internal static class RelayCommand
             return null;
         }
 
-        parseResult.InvocationConfiguration.Error.WriteLine($"sockcat: relaying to {target} {choice}");
+        CommonOptions.ErrorWriter(parseResult).WriteLine($"sockcat: relaying to {target} {choice}");
         return choice.Url;
     }
 
