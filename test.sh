@@ -10,6 +10,8 @@ peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chrom
 peers+=(ii:ii irssi:irssi weechat-headless:weechat-headless)
 # curl: the relay's HTTP tests fetch through it.
 peers+=(curl:curl)
+# Proxies no one here wrote, for --proxy: microsocks (SOCKS5), dante-server's danted (SOCKS5, SOCKS4), tinyproxy (HTTP CONNECT).
+peers+=(microsocks:microsocks danted:dante-server tinyproxy:tinyproxy)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")

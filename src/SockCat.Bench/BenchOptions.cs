@@ -1,4 +1,5 @@
 using System.Net;
+using SockCat.Client.Proxy;
 using SockCat.Endpoints;
 
 namespace SockCat.Bench;
@@ -70,6 +71,12 @@ public sealed record BenchOptions
     /// </summary>
     public double LinesPerSecondPerUser { get; init; }
 
+    /// <summary>
+    /// Pingpong and stream: connect each connection through this proxy (SOCKS5, SOCKS4a, HTTP CONNECT), on the async
+    /// driver (<see cref="BenchIo.Async"/>, or <see cref="BenchIo.Tls"/> for tls://), to measure a path through it; null connects directly.
+    /// </summary>
+    public ProxyUrl? Proxy { get; init; }
+
     /// <summary>Seconds the run waits at the end for echoes still in flight before counting them as errors.</summary>
     public double DrainSeconds { get; init; } = 3;
 
@@ -86,6 +93,16 @@ public sealed record BenchOptions
         if (Url.Scheme is EndpointScheme.Tcp or EndpointScheme.Tls && Url.Port == 0)
         {
             return $"bench needs the server's port; give it, e.g. {EndpointUrl.SchemeName(Url.Scheme)}://127.0.0.1:4444";
+        }
+
+        if (Proxy is not null && (Mode is not (BenchMode.PingPong or BenchMode.Stream) || Url.Scheme == EndpointScheme.Unix))
+        {
+            return "a proxy carries bench pingpong and stream over tcp:// and tls://; leave the proxy out";
+        }
+
+        if (Proxy is not null && Io is BenchIo.Epoll or BenchIo.Uring)
+        {
+            return "through a proxy bench runs on the async driver (the handshake comes before the first message); leave out --io, or give --io async";
         }
 
         if (Mode == BenchMode.Conns && (Url.Scheme == EndpointScheme.Tls || Io is BenchIo.Async or BenchIo.Tls))

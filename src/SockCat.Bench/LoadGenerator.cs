@@ -46,7 +46,8 @@ public static class LoadGenerator
             return await ChatDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        if (options.Url.Scheme == EndpointScheme.Tls || options.Io is BenchIo.Async or BenchIo.Tls)
+        // Through a proxy each connection has a handshake before its first message: the async driver runs it.
+        if (options.Url.Scheme == EndpointScheme.Tls || options.Io is BenchIo.Async or BenchIo.Tls || options.Proxy is not null)
         {
             RaiseFileLimit();
             return await TlsBenchDriver.RunAsync(options, progress, cancellationToken).ConfigureAwait(false);

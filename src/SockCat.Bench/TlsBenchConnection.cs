@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using SockCat.Client.Proxy;
 
 namespace SockCat.Bench;
 
@@ -96,6 +97,12 @@ internal sealed class TlsBenchConnection(TlsBenchDriver run, int index)
 
             await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
             Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_options.Proxy is { } proxy)
+            {
+                stage = "the proxy handshake";
+                await ProxyTunnel.NegotiateAsync(stream, proxy, _options.Url, timeout.Token).ConfigureAwait(false);
+            }
+
             if (run.Tls is { } tls)
             {
                 stage = "the TLS handshake";
@@ -332,7 +339,7 @@ internal sealed class TlsBenchConnection(TlsBenchDriver run, int index)
     private static string Describe(Exception e)
     {
         var inner = e;
-        while (inner.InnerException is not null && inner is IOException or AuthenticationException)
+        while (inner.InnerException is not null && inner is IOException or AuthenticationException && inner is not SockCat.Client.ConnectException)
         {
             inner = inner.InnerException;
         }

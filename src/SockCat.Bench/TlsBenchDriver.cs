@@ -72,7 +72,10 @@ internal sealed class TlsBenchDriver
 
     public static async Task<BenchResult> RunAsync(BenchOptions options, Action<BenchProgress>? progress, CancellationToken cancellationToken)
     {
-        var target = await ResolveAsync(options.Url, cancellationToken).ConfigureAwait(false);
+        // Through a proxy, the sockets connect to the proxy, which is asked for the target by name.
+        var target = options.Proxy is { } proxy
+            ? new IPEndPoint(await LoadGenerator.ResolveHostAsync(proxy.Host, cancellationToken).ConfigureAwait(false), proxy.Port)
+            : await ResolveAsync(options.Url, cancellationToken).ConfigureAwait(false);
         if (options.Sources.Any(s => s.AddressFamily != target.AddressFamily))
         {
             throw new ArgumentException("the --source addresses must be of the same family (IPv4 or IPv6) as the target", nameof(options));

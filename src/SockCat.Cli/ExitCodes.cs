@@ -27,6 +27,18 @@ internal static class ExitCodes
     /// <summary>`send`: the receiver refused the upload or could not verify it (its verdict says why); `recv --stdout`: the upload was broken.</summary>
     public const int TransferFailed = 7;
 
+    /// <summary>The proxy (--proxy, ALL_PROXY, HTTPS_PROXY) could not be reached: refused, timed out, no such host.</summary>
+    public const int ProxyUnreachable = 8;
+
+    /// <summary>The proxy wants a user name and password and none was given, or refused the ones given (SOCKS5, HTTP 407).</summary>
+    public const int ProxyAuthFailed = 9;
+
+    /// <summary>The proxy could not or would not reach the target: refused, unreachable, forbidden (SOCKS reply codes, HTTP 403 and 5xx).</summary>
+    public const int ProxyTargetFailed = 10;
+
+    /// <summary>The proxy spoke something other than its protocol, or hung up in the middle: often the wrong scheme or port in the proxy URL.</summary>
+    public const int ProxyProtocol = 11;
+
     /// <summary>`connect` or `listen` was stopped by SIGPIPE's rule: stdout's reader went away (`sockcat connect … | head`), 128 + 13, silently, as any filter in a pipe.</summary>
     public const int BrokenPipe = 141;
 

@@ -25,6 +25,10 @@ internal static class UserErrorFormatter
     {
         ConnectFailure.TlsUntrusted => ($"{e.Message}; if you trust this server, pass --fingerprint with that SHA-256 to accept exactly this certificate (or --insecure to skip the check)", ExitCodes.TlsFailed),
         ConnectFailure.TlsFingerprintMismatch or ConnectFailure.TlsHandshake => ($"{e.Message}; {e.Hint}", ExitCodes.TlsFailed),
+        ConnectFailure.ProxyUnreachable => ($"{e.Message}; {e.Hint}", ExitCodes.ProxyUnreachable),
+        ConnectFailure.ProxyAuthentication => ($"{e.Message}; {e.Hint}", ExitCodes.ProxyAuthFailed),
+        ConnectFailure.ProxyTarget => ($"{e.Message}; {e.Hint}", ExitCodes.ProxyTargetFailed),
+        ConnectFailure.ProxyProtocol => ($"{e.Message}; {e.Hint}", ExitCodes.ProxyProtocol),
         _ => ($"{e.Message}; {e.Hint}", ExitCodes.ConnectFailed),
     };
 

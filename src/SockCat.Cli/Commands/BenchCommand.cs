@@ -93,7 +93,8 @@ internal static class BenchCommand
             {
                 // A table of zeros would bury the one fact that matters.
                 var first = result.Errors.First ?? "no connection was made";
-                var hint = first.Contains("TLS", StringComparison.Ordinal) ? "is it a TLS server?" : "is the server running?";
+                var hint = options.Proxy is not null ? "check the proxy, and the server behind it"
+                    : first.Contains("TLS", StringComparison.Ordinal) ? "is it a TLS server?" : "is the server running?";
                 error.WriteLine($"sockcat: could not connect to {options.Url}: {first}; {hint}");
                 return ExitCodes.ConnectFailed;
             }
@@ -167,6 +168,20 @@ internal static class BenchCommand
             }
         }
 
+        Client.Proxy.ProxyUrl? proxy = null;
+        if (mode is BenchMode.PingPong or BenchMode.Stream)
+        {
+            try
+            {
+                proxy = o.Proxy.Read(p, url!)?.Url;
+            }
+            catch (CliException e)
+            {
+                problem = e.Message;
+                return false;
+            }
+        }
+
         var count = p.GetValue(o.Count);
         var duration = p.GetValue(o.Duration) ?? (count is null ? 10 : null);
         options = new BenchOptions
@@ -189,6 +204,7 @@ internal static class BenchCommand
             Threads = o.Get(p, o.Threads),
             Rooms = o.Get(p, o.Rooms),
             LinesPerSecondPerUser = o.Get(p, o.LineRate),
+            Proxy = proxy,
             ChatProtocol = p.CommandResult.Command.Options.Contains(o.ChatProtocol) ? p.GetValue(o.ChatProtocol) ?? "line" : "line",
             Io = p.GetValue(o.Io) switch
             {

@@ -160,6 +160,9 @@ internal sealed class BenchModeOptions(BenchMode mode)
     public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
     public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
 
+    /// <summary>pingpong and stream: --proxy and --no-proxy (and ALL_PROXY), on the async driver.</summary>
+    public readonly ProxyOptions Proxy = new();
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Url);
@@ -176,6 +179,11 @@ internal sealed class BenchModeOptions(BenchMode mode)
         foreach (var o in options)
         {
             command.Options.Add(o);
+        }
+
+        if (mode is BenchMode.PingPong or BenchMode.Stream)
+        {
+            Proxy.AddTo(command);
         }
     }
 }

@@ -63,6 +63,7 @@ internal static class ConnectCommand
 
         var bridge = new BridgeOptions();
         var addresses = new AddressOptions();
+        var proxy = new ProxyOptions();
 
         var command = new Command("connect", "Connect to a socket and join it to stdin and stdout, as nc does");
         VerbHelp.Add(command, """
@@ -84,10 +85,13 @@ internal static class ConnectCommand
               sockcat connect tls://127.0.0.1:8443 --fingerprint 3A:1F:...:C4
               echo hello | sockcat connect udp://127.0.0.1:5353
               sockcat connect unix:///run/app.sock --idle-timeout 10
+              sockcat connect --proxy socks5://user:pass@127.0.0.1:1080 example.com 80
 
             Exit status:
               0 both directions ended cleanly, 1 stdout or stdin failed, 2 bad usage,
               3 could not connect, 4 connection lost or idle, 6 TLS failed,
+              8 proxy unreachable, 9 proxy login refused, 10 proxy could not reach
+              the target, 11 not a proxy of that kind,
               130 Ctrl+C, 141 stdout's reader went away, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);
@@ -104,17 +108,20 @@ internal static class ConnectCommand
         command.Options.Add(reconnect);
         command.Options.Add(probe);
         webSocket.AddTo(command);
+        proxy.AddTo(command);
 
         bridge.AddTo(command);
 
         command.SetAction((parseResult, cancellationToken) => parseResult.GetValue(probe)
-            ? ProbeCommand.RunAsync(
+            ? parseResult.GetValue(proxy.Proxy) is not null
+                ? throw new CliException("-z probes ports directly, and a proxy would answer for them; leave --proxy out", ExitCodes.Usage)
+                : ProbeCommand.RunAsync(
                 ProbeSettingsOf(parseResult.GetValue(url) ?? "", parseResult.GetValue(addresses.Port), addresses.ReadFamily(parseResult),
                     CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)), parseResult.GetValue(bridge.Verbose)),
                 parseResult.InvocationConfiguration.Output,
                 CommonOptions.ErrorWriter(parseResult),
                 cancellationToken)
-            : RunAsync(new ConnectSettings(
+            : RunAsync(WithProxy(parseResult, proxy, new ConnectSettings(
             addresses.ReadUrl(parseResult, parseResult.GetValue(url) ?? "", addresses.ReadFamily(parseResult), listen: false),
             addresses.ReadFamily(parseResult),
             parseResult.GetValue(source) is { } from ? ParseSource(from) : null,
@@ -128,9 +135,14 @@ internal static class ConnectCommand
             ParseRetries(parseResult.GetValue(retry)),
             CommonOptions.ToTimeSpan(parseResult.GetValue(interval)),
             parseResult.GetValue(reconnect),
-            webSocket.Read(parseResult)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
+            webSocket.Read(parseResult),
+            null)), CommonOptions.ErrorWriter(parseResult), StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
+
+    /// <summary>The settings with the proxy the URL goes through (--proxy, or the environment's), once the URL is known.</summary>
+    private static ConnectSettings WithProxy(ParseResult parseResult, ProxyOptions proxy, ConnectSettings settings) =>
+        settings with { Proxy = proxy.Read(parseResult, settings.Url) };
 
     /// <summary>
     /// <c>connect -z</c>: nc's zero-I/O mode on the probe's engine. HOST PORTS takes ranges and lists as nc -z does; a
@@ -246,6 +258,7 @@ internal static class ConnectCommand
             Retries = settings.Retries,
             RetryInterval = settings.Interval ?? TimeSpan.FromSeconds(1),
             OnRetry = SayRetry(error, settings.Retries),
+            Proxy = settings.Proxy?.Url,
         };
 
         if (settings.Reconnect && settings.Url.Scheme == EndpointScheme.Udp)
@@ -315,7 +328,8 @@ internal static class ConnectCommand
             var peerName = settings.Url.ToString();
             if (settings.Verbose)
             {
-                var address = connection.RemoteEndPoint is IPEndPoint ip ? $" ({ip})" : "";
+                // Through a proxy the socket's peer is the proxy, not the target.
+                var address = settings.Proxy is { } via ? $" {via}" : connection.RemoteEndPoint is IPEndPoint ip ? $" ({ip})" : "";
                 address += settings.Source is not null && connection.LocalEndPoint is IPEndPoint bound ? $" from {bound}" : "";
                 await error.WriteLineAsync($"sockcat: connected to {peerName}{address}").ConfigureAwait(false);
             }
@@ -355,5 +369,6 @@ internal static class ConnectCommand
         int Retries,
         TimeSpan? Interval,
         bool Reconnect,
-        WebSocketSettings WebSocket);
+        WebSocketSettings WebSocket,
+        ProxyChoice? Proxy);
 }

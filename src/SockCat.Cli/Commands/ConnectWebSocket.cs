@@ -33,7 +33,7 @@ internal static class ConnectWebSocket
             if (verbose)
             {
                 var protocol = socket.SubProtocol is { Length: > 0 } p ? $", subprotocol {p}" : "";
-                await error.WriteLineAsync($"sockcat: connected to {url} (WebSocket{protocol})").ConfigureAwait(false);
+                await error.WriteLineAsync($"sockcat: connected to {url} (WebSocket{protocol}){(connect.Proxy is { } via ? $" via {via}" : "")}").ConfigureAwait(false);
             }
 
             var console = ConsoleStreams.Current;

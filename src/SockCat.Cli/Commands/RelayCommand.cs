@@ -40,6 +40,9 @@ internal static class RelayCommand
             Description = "Give up reaching TO (name lookup, connect, TLS handshake) after this many seconds and close the client [default: 30]",
             HelpName = "seconds",
         });
+        var proxy = new ProxyOptions();
+        proxy.Proxy.Description = "Reach TO through this proxy: socks5://[user:pass@]host:port, socks4a://host:port, or http://[user:pass@]host:port"
+            + " (HTTP CONNECT); the proxy resolves host names [default: $ALL_PROXY, or $HTTPS_PROXY for a tls:// or wss:// TO]";
         var webSocket = new WebSocketOptions();
         webSocket.Binary.Description = "ws:// TO or FROM: each read of the stream side is one binary message, and messages are written to it as they come (default: a line is a text message, each text message a line)";
         var command = new Command("relay", "Accept clients on FROM and relay each to TO, both ways, as socat TCP-LISTEN:…,fork TCP:… and websockify do");
@@ -70,6 +73,7 @@ internal static class RelayCommand
         command.Options.Add(fingerprint);
         command.Options.Add(timeout);
         webSocket.AddTo(command);
+        proxy.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
         {
             var stderr = parseResult.InvocationConfiguration.Error;
@@ -120,6 +124,7 @@ internal static class RelayCommand
                 AllowUntrustedCertificate = parseResult.GetValue(insecure),
                 CertificateFingerprint = parseResult.GetValue(fingerprint),
                 Timeout = CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)) ?? ConnectOptions.DefaultTimeout,
+                Proxy = ReadProxy(parseResult, proxy, target),
             };
             return options.RunAsync(
                 parseResult,
@@ -154,6 +159,18 @@ internal static class RelayCommand
                 cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>The proxy TO is reached through: said once on stderr, as each relay's log line names TO alone.</summary>
+    private static Client.Proxy.ProxyUrl? ReadProxy(ParseResult parseResult, ProxyOptions proxy, EndpointUrl target)
+    {
+        if (proxy.Read(parseResult, target) is not { } choice)
+        {
+            return null;
+        }
+
+        CommonOptions.ErrorWriter(parseResult).WriteLine($"sockcat: relaying to {target} {choice}");
+        return choice.Url;
     }
 
     /// <summary>What is wrong with TO and the outbound flags, worded for the user; null when nothing is.</summary>

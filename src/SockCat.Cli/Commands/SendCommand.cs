@@ -91,6 +91,7 @@ internal static class SendCommand
               0 sent (and, to sockcat recv, confirmed), 1 the file could not be read,
               2 bad usage, 3 could not connect (refused after --retry), 4 connection lost,
               6 TLS failed, 7 the receiver refused the upload or could not verify it,
+              8-11 through --proxy: unreachable, login refused, target unreachable, not a proxy,
               130 Ctrl+C, 143 SIGTERM (docs/cli.md)
             """);
         command.Arguments.Add(url);
@@ -105,8 +106,10 @@ internal static class SendCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
         command.Options.Add(quiet);
+        var proxy = new ProxyOptions();
+        proxy.AddTo(command);
         command.SetAction((parseResult, cancellationToken) => RunAsync(
-            new SendSettings(
+            WithProxy(parseResult, proxy, new SendSettings(
                 CommonOptions.ParseUrl(parseResult.GetValue(url)),
                 parseResult.GetValue(file)!,
                 parseResult.GetValue(name),
@@ -118,11 +121,14 @@ internal static class SendCommand
                 CommonOptions.ToTimeSpan(parseResult.GetValue(timeout)) ?? ConnectOptions.DefaultTimeout,
                 parseResult.GetValue(insecure),
                 parseResult.GetValue(fingerprint),
-                parseResult.GetValue(quiet)),
+                parseResult.GetValue(quiet))),
             CommonOptions.ErrorWriter(parseResult),
             StopSignals.Register(parseResult, cancellationToken)));
         return command;
     }
+
+    private static SendSettings WithProxy(ParseResult parseResult, ProxyOptions proxy, SendSettings settings) =>
+        settings with { Proxy = proxy.Read(parseResult, settings.Url) };
 
     private static async Task<int> RunAsync(SendSettings settings, TextWriter error, StopSignals signals)
     {
@@ -247,6 +253,7 @@ internal static class SendCommand
             Timeout = settings.Timeout,
             AllowUntrustedCertificate = settings.Insecure,
             CertificateFingerprint = settings.Fingerprint,
+            Proxy = settings.Proxy?.Url,
         };
         for (var attempt = 0; ; attempt++)
         {
@@ -443,5 +450,6 @@ internal static class SendCommand
         TimeSpan Timeout,
         bool Insecure,
         string? Fingerprint,
-        bool Quiet);
+        bool Quiet,
+        ProxyChoice? Proxy = null);
 }

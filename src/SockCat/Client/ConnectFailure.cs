@@ -41,4 +41,19 @@ public enum ConnectFailure
 
     /// <summary>A WebSocket server answered the upgrade with another HTTP status (403, 404, ...) or not as HTTP at all; <see cref="ConnectException.ErrorNumber"/> holds the status.</summary>
     UpgradeRefused,
+
+    /// <summary>The proxy (<see cref="ConnectOptions.Proxy"/>) could not be reached: refused, timed out, unreachable, no such host. <see cref="ConnectException.ErrorName"/> names the system's error.</summary>
+    ProxyUnreachable,
+
+    /// <summary>The proxy requires a user name and password and none was given, or refused the ones given (SOCKS5 0xFF or RFC 1929 failure, HTTP 407, SOCKS4 identd replies).</summary>
+    ProxyAuthentication,
+
+    /// <summary>
+    /// The proxy could not or would not connect to the target: refused, unreachable, forbidden by its rules. <see cref="ConnectException.ErrorNumber"/>
+    /// holds the SOCKS reply code or the HTTP status, and <see cref="ConnectException.ErrorName"/> its name (SOCKS5_CONNECTION_REFUSED, HTTP_502).
+    /// </summary>
+    ProxyTarget,
+
+    /// <summary>The proxy answered something that is not its protocol, or closed the connection in the middle of the handshake: often a proxy URL with the wrong scheme or port.</summary>
+    ProxyProtocol,
 }

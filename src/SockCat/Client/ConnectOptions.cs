@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SockCat.Client.Proxy;
 
 namespace SockCat.Client;
 
@@ -67,4 +68,17 @@ public sealed record ConnectOptions
     /// (1 for the first), and the wait before the next: where a program says "trying again" to its user. Defaults to null.
     /// </summary>
     public Action<ConnectException, int, TimeSpan>? OnRetry { get; init; }
+
+    /// <summary>
+    /// For tcp:// and tls:// (and so ws:// and wss://): connect to this proxy instead, and ask it for the target (SOCKS5,
+    /// SOCKS4a or HTTP CONNECT); the proxy resolves a host name. <see cref="Timeout"/> covers reaching the proxy, its
+    /// handshake and, for tls://, the TLS handshake with the target through it; <see cref="AddressFamily"/> and
+    /// <see cref="LocalEndPoint"/> apply to the connection to the proxy. A proxy that cannot be reached fails as
+    /// <see cref="ConnectFailure.ProxyUnreachable"/>, and its refusals as the other Proxy failures. Defaults to null: connect directly.
+    /// </summary>
+    /// <remarks>
+    /// unix:// and udp:// with a proxy are an <see cref="ArgumentException"/>: a proxy carries TCP streams. The connection's
+    /// <see cref="ClientConnection.RemoteEndPoint"/> is then the proxy's address; the target's is known to the proxy alone.
+    /// </remarks>
+    public ProxyUrl? Proxy { get; init; }
 }

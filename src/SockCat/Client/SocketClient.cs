@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using SockCat.Client.Proxy;
 using SockCat.Endpoints;
 using SockCat.Tls;
 
@@ -62,7 +63,7 @@ public static class SocketClient
     // Failures that another try may not meet: a server starting, a route coming up, a name service answering again.
     private static bool MayPass(ConnectFailure failure) => failure is
         ConnectFailure.Refused or ConnectFailure.TimedOut or ConnectFailure.Unreachable or ConnectFailure.NoSuchSocket
-        or ConnectFailure.HostNotFound or ConnectFailure.Other;
+        or ConnectFailure.HostNotFound or ConnectFailure.Other or ConnectFailure.ProxyUnreachable or ConnectFailure.ProxyTarget;
 
     private static async Task<ClientConnection> ConnectOnceAsync(
         EndpointUrl url, ConnectOptions options, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
@@ -125,6 +126,18 @@ public static class SocketClient
             {
                 throw new ArgumentException($"the local address {local} is {FamilyName(local.AddressFamily)}, and only {FamilyName(options.AddressFamily)} addresses were asked for; give an {FamilyName(options.AddressFamily)} local address", nameof(options));
             }
+        }
+
+        if (options.Proxy is { } proxy)
+        {
+            if (url.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Tls))
+            {
+                throw new ArgumentException($"a proxy carries tcp:// and tls:// connections, and {url} is {(url.Scheme == EndpointScheme.Udp ? "datagrams" : "a unix socket")}; connect to it without the proxy", nameof(options));
+            }
+
+            // Throws for a target this kind of proxy cannot be asked for (an IPv6 address through SOCKS4a) before any connect.
+            ProxyNegotiator.Create(proxy, url);
+            return; // -4/-6 and a local address apply to the connection to the proxy, checked when it is made
         }
 
         var family = Family(options);
@@ -258,7 +271,7 @@ public static class SocketClient
 
     private static async Task<ClientConnection> ConnectTcpAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectStreamAsync(url, options, attempt, cancellationToken).ConfigureAwait(false);
         return new ClientConnection(url, socket, new NetworkStream(socket, ownsSocket: true), tls: null);
     }
 
@@ -290,9 +303,53 @@ public static class SocketClient
         }
     }
 
+    /// <summary>A TCP socket to the target: connected to it, or, with a proxy, to the proxy with the tunnel to it open.</summary>
+    private static async Task<Socket> ConnectStreamAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
+    {
+        if (options.Proxy is not { } proxy)
+        {
+            return await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
+        }
+
+        var proxyUrl = EndpointUrl.Parse($"tcp://{proxy.HostAndPort}");
+        var inner = new Attempt(proxyUrl) { Resolve = attempt.Resolve };
+        attempt.ProxyAttempt = inner;
+        attempt.ProxyKindName = proxy.KindName;
+        attempt.Stage = Stage.ProxyConnecting;
+        Socket socket;
+        try
+        {
+            socket = await ConnectIpAsync(proxyUrl, SocketType.Stream, ProtocolType.Tcp, options, inner, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConnectException ex) when (ex.Failure != ConnectFailure.LocalAddress)
+        {
+            throw new ConnectException(url, ConnectFailure.ProxyUnreachable, ex.ErrorNumber, ex.ErrorName,
+                $"cannot reach the {proxy.KindName} proxy: {ex.Message}", "is the proxy running there? check the proxy URL", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            // The family or local address asked for does not fit the proxy's address.
+            throw new ArgumentException($"the {proxy.KindName} proxy {proxy.HostAndPort}: {ex.Message}", nameof(options), ex);
+        }
+
+        attempt.Stage = Stage.ProxyHandshake;
+        try
+        {
+            using var stream = new NetworkStream(socket, ownsSocket: false);
+            attempt.Negotiator = ProxyNegotiator.Create(proxy, url);
+            await ProxyTunnel.NegotiateAsync(stream, attempt.Negotiator, url, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private static async Task<ClientConnection> ConnectTlsAsync(EndpointUrl url, ConnectOptions options, Attempt attempt, CancellationToken cancellationToken)
     {
-        var socket = await ConnectIpAsync(url, SocketType.Stream, ProtocolType.Tcp, options, attempt, cancellationToken).ConfigureAwait(false);
+        var socket = await ConnectStreamAsync(url, options, attempt, cancellationToken).ConfigureAwait(false);
         attempt.Stage = Stage.Handshake;
         var where = $"{Bracket(url.Host)}:{url.Port}";
         var expected = options.CertificateFingerprint is { } text ? CertificateFingerprint.Parse(text, nameof(options)) : null;
@@ -449,16 +506,28 @@ public static class SocketClient
         return new ConnectException(url, failure, number, name, message, hint, ex);
     }
 
-    private static ConnectException TimedOut(EndpointUrl url, TimeSpan timeout, Attempt attempt, Exception inner)
+    private static ConnectException TimedOut(EndpointUrl url, TimeSpan timeout, Attempt attempt, Exception cause)
     {
         var after = string.Create(CultureInfo.InvariantCulture, $"{timeout.TotalSeconds:0.###} s");
+        if (attempt.Stage is Stage.ProxyConnecting or Stage.ProxyHandshake && attempt.ProxyAttempt is { } inner)
+        {
+            var proxy = $"the {attempt.ProxyKindName} proxy";
+            return attempt.Stage == Stage.ProxyConnecting
+                ? new ConnectException(url, ConnectFailure.ProxyUnreachable, 110, "ETIMEDOUT",
+                    inner.Stage == Stage.Resolving
+                        ? $"cannot reach {proxy}: looking up '{inner.Target}' timed out after {after} (ETIMEDOUT)"
+                        : $"cannot reach {proxy}: connection to {inner.Describe(inner.Addresses?.Length ?? 1)} timed out after {after} (ETIMEDOUT)",
+                    "is the proxy running there? check the proxy URL", cause)
+                : attempt.Negotiator!.TimedOut(after);
+        }
+
         var (message, hint) = attempt.Stage switch
         {
             Stage.Resolving => ($"looking up '{url.Host}' timed out after {after} (ETIMEDOUT)", "check your network connection and DNS settings"),
             Stage.Handshake => ($"the TLS handshake with {attempt.Target} timed out after {after} (ETIMEDOUT)", "is it a TLS server?"),
             _ => ($"connection to {attempt.Describe(attempt.Addresses?.Length ?? 1)} timed out after {after} (ETIMEDOUT)", "is the host up, is the port open in its firewall, and is the server accepting connections?"),
         };
-        return new ConnectException(url, ConnectFailure.TimedOut, 110, "ETIMEDOUT", message, hint, inner);
+        return new ConnectException(url, ConnectFailure.TimedOut, 110, "ETIMEDOUT", message, hint, cause);
     }
 
     private static string Bracket(string host) => host.Contains(':') ? $"[{host}]" : host;
@@ -468,6 +537,8 @@ public static class SocketClient
         Resolving,
         Connecting,
         Handshake,
+        ProxyConnecting,
+        ProxyHandshake,
     }
 
     /// <summary>Where an attempt got to, so a timeout or failure can say what it was waiting for.</summary>
@@ -478,6 +549,14 @@ public static class SocketClient
         public string Target { get; set; } = url.Scheme == EndpointScheme.Unix ? url.Path : $"{Bracket(url.Host)}:{url.Port}";
 
         public IPAddress[]? Addresses { get; set; }
+
+        /// <summary>With a proxy, the attempt to reach it.</summary>
+        public Attempt? ProxyAttempt { get; set; }
+
+        public string? ProxyKindName { get; set; }
+
+        /// <summary>With a proxy, its handshake once the proxy answered the connect.</summary>
+        public ProxyNegotiator? Negotiator { get; set; }
 
         public required Func<string, CancellationToken, Task<IPAddress[]>> Resolve { get; init; }
 

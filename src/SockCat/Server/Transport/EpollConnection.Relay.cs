@@ -25,9 +25,10 @@ internal sealed unsafe partial class EpollConnection
     public override void RelayTo(EndpointUrl target, RelayOptions? options = null)
     {
         options ??= new RelayOptions();
-        if (target.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix) || options.Connect.LocalEndPoint is not null)
+        if (target.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix) || options.Connect.LocalEndPoint is not null || options.Connect.Proxy is not null)
         {
-            // TLS needs SslStream, and a local address the client's bind rules: both on the stream path.
+            // TLS needs SslStream, a local address the client's bind rules, and a proxy its handshake before the first
+            // byte is relayed (SocketClient runs it): all on the stream path, one thread-pool hop per chunk instead of none.
             base.RelayTo(target, options);
             return;
         }
