@@ -51,10 +51,16 @@ internal sealed unsafe partial class EpollConnection
     /// <summary>Makes this outbound connection, its connect completed, the inbound one's partner.</summary>
     public void AttachOutbound(EpollRelay relay) => _relay = relay;
 
-    /// <summary>The outbound connection answered: pairs the two and starts reading both.</summary>
-    public void Pair(EpollConnection outbound)
+    /// <summary>The outbound connection answered: pairs the two and starts reading both (with <paramref name="splice"/>, by splice(2)).</summary>
+    public void Pair(EpollConnection outbound, bool splice)
     {
         outbound._flags &= ~FlagConnecting;
+        if (splice)
+        {
+            _flags |= FlagSplice;
+            outbound._flags |= FlagSplice;
+        }
+
         _partner = outbound;
         outbound._partner = this;
         outbound.UpdateInterest();
@@ -82,6 +88,12 @@ internal sealed unsafe partial class EpollConnection
     private void RelayReadable()
     {
         var partner = _partner!;
+        if (Splicing && CanSpliceTo(partner))
+        {
+            SpliceReadable();
+            return;
+        }
+
         // While recv fills the buffer and the partner takes it, read again before going back to epoll_wait: a stream
         // then costs recv + send per 64 KiB instead of epoll_wait + recv + send. Bounded, so that one busy relay does
         // not starve the loop's other connections.
@@ -160,7 +172,7 @@ internal sealed unsafe partial class EpollConnection
     private void ReleasePartner()
     {
         var partner = _partner!;
-        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && !partner.IsClosed)
+        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && _pipeBytes == 0 && !partner.IsClosed)
         {
             partner._flags &= ~FlagRelayHold;
             partner.UpdateInterest();
