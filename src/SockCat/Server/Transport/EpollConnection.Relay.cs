@@ -172,7 +172,7 @@ internal sealed unsafe partial class EpollConnection
     private void ReleasePartner()
     {
         var partner = _partner!;
-        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && _pipeBytes == 0 && !partner.IsClosed)
+        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && _pipeBytes <= SpliceChunk / 2 && !partner.IsClosed)
         {
             partner._flags &= ~FlagRelayHold;
             partner.UpdateInterest();

@@ -6,8 +6,8 @@ namespace SockCat.Server.Transport;
 /// <summary>
 /// The relay's splice(2) path (RelayOptions.Splice): each side's input moves socket → pipe → the other side's socket
 /// inside the kernel, never through the loop's buffer. The pipe belongs to the side the bytes go to and is its queue:
-/// made on first use, at most <see cref="SpliceChunk"/> bytes in it, and the reading side holds off while it is not empty,
-/// so a slow side pauses the fast one as the copy path's queue bound does.
+/// made on first use, at most <see cref="SpliceChunk"/> bytes in it; the reading side holds off while it is over half
+/// full and reads again at half, as the copy path's queue does, so a slow side pauses the fast one.
 /// </summary>
 internal sealed unsafe partial class EpollConnection
 {
@@ -63,8 +63,7 @@ internal sealed unsafe partial class EpollConnection
         var partner = _partner!;
         for (var i = 0; i < RelayReadsPerEvent && CanSpliceTo(partner); i++)
         {
-            // The partner's pipe is empty here (this side is held while it is not), so EAGAIN means no input, not a full pipe.
-            var want = partner.SpliceChunk;
+            var want = partner.SpliceChunk - partner._pipeBytes;
             var n = LinuxSockets.Splice(Fd, partner._pipeWrite, want, LinuxSockets.SPLICE_F_MOVE | LinuxSockets.SPLICE_F_NONBLOCK);
             if (n > 0)
             {
@@ -80,13 +79,16 @@ internal sealed unsafe partial class EpollConnection
 
                 if (partner._pipeBytes > 0)
                 {
-                    // The partner's peer is slow: read again once the pipe is empty.
-                    _flags |= FlagRelayHold;
                     partner.UpdateInterest();
-                    break;
+                    if (partner._pipeBytes > partner.SpliceChunk / 2)
+                    {
+                        // The partner's peer is slow: read again once its pipe is back under half.
+                        _flags |= FlagRelayHold;
+                        break;
+                    }
                 }
 
-                if (n < want || partner.IsClosed)
+                if (n < want)
                 {
                     break;
                 }
@@ -116,6 +118,12 @@ internal sealed unsafe partial class EpollConnection
             else if (errno != LinuxSockets.EAGAIN)
             {
                 _errorReason = Marshal.GetPInvokeErrorMessage(errno);
+            }
+            else if (partner._pipeBytes > 0)
+            {
+                // A pipe fills by its slots (a page each) as well as its bytes: with bytes in it, EAGAIN may mean a full
+                // pipe, not an empty socket. Wait for the partner to send some (its EPOLLOUT is armed) rather than spin.
+                _flags |= FlagRelayHold;
             }
 
             break;
