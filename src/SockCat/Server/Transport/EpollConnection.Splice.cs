@@ -64,6 +64,13 @@ internal sealed unsafe partial class EpollConnection
         for (var i = 0; i < RelayReadsPerEvent && CanSpliceTo(partner); i++)
         {
             var want = partner.SpliceChunk - partner._pipeBytes;
+            if (want <= 0)
+            {
+                // A full pipe (its capacity read back smaller than thought): splice would return 0, which reads as end of input.
+                _flags |= FlagRelayHold;
+                break;
+            }
+
             var n = LinuxSockets.Splice(Fd, partner._pipeWrite, want, LinuxSockets.SPLICE_F_MOVE | LinuxSockets.SPLICE_F_NONBLOCK);
             if (n > 0)
             {
