@@ -43,6 +43,10 @@ internal static class RelayCommand
         var proxy = new ProxyOptions();
         proxy.Proxy.Description = "Reach TO through this proxy: socks5://[user:pass@]host:port, socks4a://host:port, or http://[user:pass@]host:port"
             + " (HTTP CONNECT); the proxy resolves host names [default: $ALL_PROXY, or $HTTPS_PROXY for a tls:// or wss:// TO]";
+        var splice = new Option<bool>("--splice")
+        {
+            Description = "tcp:// and unix:// on the epoll engine: move the bytes with splice(2), in the kernel, instead of copying them through sockcat",
+        };
         var webSocket = new WebSocketOptions();
         webSocket.Binary.Description = "ws:// TO or FROM: each read of the stream side is one binary message, and messages are written to it as they come (default: a line is a text message, each text message a line)";
         var command = new Command("relay", "Accept clients on FROM and relay each to TO, both ways, as socat TCP-LISTEN:…,fork TCP:… and websockify do");
@@ -72,6 +76,7 @@ internal static class RelayCommand
         command.Options.Add(insecure);
         command.Options.Add(fingerprint);
         command.Options.Add(timeout);
+        command.Options.Add(splice);
         webSocket.AddTo(command);
         proxy.AddTo(command);
         command.SetAction((parseResult, cancellationToken) =>
@@ -139,7 +144,10 @@ internal static class RelayCommand
                         Origin = settings.Origin,
                         SubProtocols = settings.SubProtocols,
                     }, settings.Binary, relayLogger).CreateProtocol
-                    : (Func<IConnection, IConnectionProtocol>)new RelayService(fromWebSocket ? EndpointUrl.Parse("tcp://127.0.0.1:1") : target!, connect, relayLogger).CreateProtocol;
+                    : (Func<IConnection, IConnectionProtocol>)new RelayService(fromWebSocket ? EndpointUrl.Parse("tcp://127.0.0.1:1") : target!, connect, relayLogger)
+                    {
+                        Splice = parseResult.GetValue(splice),
+                    }.CreateProtocol;
                 },
                 serverOptions =>
                 {

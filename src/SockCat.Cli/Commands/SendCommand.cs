@@ -145,19 +145,23 @@ internal static class SendCommand
 
         await using (connection.ConfigureAwait(false))
         {
-            var greeting = await AwaitGreetingAsync(connection, settings, signals.Stop).ConfigureAwait(false);
+            var greeting = settings.Raw
+                ? new ReceiverGreeting(connection.Stream, false, false)
+                : await ReceiverGreeting.ReadAsync(connection.Stream, settings.Verify ? settings.Timeout : GreetingWait, wantFeatures: size is null, signals.Stop).ConfigureAwait(false);
             if (greeting is null)
             {
                 return signals.ExitCode;
             }
 
-            var (peer, speaksProtocol) = greeting.Value;
+            var (peer, speaksProtocol, chunked) = greeting;
             if (settings.Verify && !speaksProtocol)
             {
                 throw new CliException($"{peerName} is not sockcat recv: it sent no greeting within {CommonOptions.Seconds(settings.Timeout)}; leave out --verify to send bare bytes (a printer, nc -l), or check the port", ExitCodes.TransferFailed);
             }
 
-            var header = speaksProtocol ? new TransferHeader(settings.Name ?? defaultName, size) : null;
+            // Without a size, chunks tell the receiver where the stream ends; a receiver that does not read them (older than
+            // the features line) learns it from our half-close, as before.
+            var header = speaksProtocol ? new TransferHeader(settings.Name ?? defaultName, size, chunked) : null;
             await using var upload = new UploadStream(source, header, leaveOpen: true);
             var verdict = speaksProtocol ? new VerdictStream() : null;
             Stream output = verdict is null ? ConsoleStreams.Current.OpenOutput() : verdict;
@@ -165,9 +169,9 @@ internal static class SendCommand
             {
                 BufferSize = 256 * 1024,
                 QuitAfterInputEnd = settings.Wait ?? (speaksProtocol ? null : TimeSpan.FromSeconds(10)),
-                // With a size the receiver knows the end without our FIN, and waits for none: a tls:// receiver hosted on
-                // Kestrel takes a half-close for a close, before it could answer.
-                HalfClose = header?.Size is null,
+                // With a size or chunks the receiver knows the end without our FIN, and waits for none: a tls:// receiver
+                // hosted on Kestrel takes a half-close for a close, before it could answer.
+                HalfClose = header is null || (header.Size is null && !header.Chunked),
             };
             var clock = Stopwatch.StartNew();
             var label = header?.Name ?? (settings.File == "-" ? "stdin" : Path.GetFileName(settings.File));
@@ -288,68 +292,6 @@ internal static class SendCommand
                 {
                     return null;
                 }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Reads what the server sends first, for a short while: sockcat recv's greeting means the transfer protocol; silence
-    /// or anything else means a raw port, and what came is kept for the answer printed later. Null when stopped.
-    /// </summary>
-    private static async Task<(Stream Peer, bool SpeaksProtocol)?> AwaitGreetingAsync(ClientConnection connection, SendSettings settings, CancellationToken stop)
-    {
-        var stream = connection.Stream;
-        if (settings.Raw)
-        {
-            return (stream, false);
-        }
-
-        var buffer = new byte[64 * 1024];
-        var got = 0;
-        var deadline = Stopwatch.StartNew();
-        var limit = settings.Verify ? settings.Timeout : GreetingWait;
-        Task<int>? pending = stream.ReadAsync(buffer.AsMemory(0, TransferWire.Greeting.Length), CancellationToken.None).AsTask();
-        while (true)
-        {
-            var remaining = limit - deadline.Elapsed;
-            Task finished;
-            try
-            {
-                finished = remaining > TimeSpan.Zero ? await Task.WhenAny(pending, Task.Delay(remaining, stop)).ConfigureAwait(false) : Task.CompletedTask;
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-
-            if (stop.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            if (finished != pending)
-            {
-                // Silence: a raw port. The read still pending carries over into the answer.
-                return (new PrefetchedStream(stream, buffer, 0, got, pending), false);
-            }
-
-            var n = await pending.ConfigureAwait(false);
-            pending = null;
-            if (n == 0)
-            {
-                return (new PrefetchedStream(stream, buffer, 0, got, Task.FromResult(0)), false);
-            }
-
-            got += n;
-            switch (TransferWire.MatchesGreeting(buffer.AsSpan(0, got)))
-            {
-                case true:
-                    return (new PrefetchedStream(stream, buffer, TransferWire.Greeting.Length, got - TransferWire.Greeting.Length, null), true);
-                case false:
-                    return (new PrefetchedStream(stream, buffer, 0, got, null), false);
-                default:
-                    pending = stream.ReadAsync(buffer.AsMemory(got, TransferWire.Greeting.Length - got), CancellationToken.None).AsTask();
-                    break;
             }
         }
     }

@@ -33,13 +33,14 @@ public sealed class RelayTests
 
     [Theory]
     [MemberData(nameof(TargetMatrix))]
-    public async Task Relay_ClientSendsThenHalfCloses_TargetSeesEndOfStreamAndTheClientStillReadsTheAnswer(TestTransport transport, string targetKind)
+    [MemberData(nameof(SpliceMatrix))]
+    public async Task Relay_ClientSendsThenHalfCloses_TargetSeesEndOfStreamAndTheClientStillReadsTheAnswer(TestTransport transport, string targetKind, bool splice = false)
     {
         var request = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
         var answer = RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 5);
         await using var target = await Target.StartAsync(targetKind);
         var observer = new Observer();
-        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect));
+        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect, splice: splice));
 
         var serving = Task.Run(async () =>
         {
@@ -68,6 +69,15 @@ public sealed class RelayTests
         Assert.Equal(32 + answer.Length, result.BytesFromTarget);
     }
 
+    /// <summary>The epoll relay's splice(2) path (RelayOptions.Splice): tcp and unix on either side; a tls target copies.</summary>
+    public static TheoryData<TestTransport, string, bool> SpliceMatrix => new()
+    {
+        { TestTransport.EpollTcp, "tcp", true },
+        { TestTransport.EpollTcp, "unix", true },
+        { TestTransport.EpollTcp, "tls", true },
+        { TestTransport.EpollUnix, "tcp", true },
+    };
+
     /// <summary>Where the client's connection can be half-closed while its input goes on: not Kestrel's (aspnetcore#14937).</summary>
     public static TheoryData<TestTransport, string> HalfCloseMatrix => new()
     {
@@ -79,13 +89,14 @@ public sealed class RelayTests
 
     [Theory]
     [MemberData(nameof(HalfCloseMatrix))]
-    public async Task Relay_TargetSendsThenHalfCloses_ClientSeesEndOfStreamAndMayStillSend(TestTransport transport, string targetKind)
+    [MemberData(nameof(SpliceMatrix))]
+    public async Task Relay_TargetSendsThenHalfCloses_ClientSeesEndOfStreamAndMayStillSend(TestTransport transport, string targetKind, bool splice = false)
     {
         var greeting = RandomNumberGenerator.GetBytes(700 * 1024);
         var after = RandomNumberGenerator.GetBytes(900 * 1024);
         await using var target = await Target.StartAsync(targetKind);
         var observer = new Observer();
-        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect));
+        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect, splice: splice));
 
         var serving = Task.Run(async () =>
         {
@@ -144,7 +155,9 @@ public sealed class RelayTests
     [Theory]
     [InlineData(TestTransport.EpollTcp)]
     [InlineData(TestTransport.EpollUnix)]
-    public async Task Relay_ClientThatDoesNotRead_PausesTheTargetWithTheQueueWithinItsBound(TestTransport transport)
+    [InlineData(TestTransport.EpollTcp, true)]
+    [InlineData(TestTransport.EpollUnix, true)]
+    public async Task Relay_ClientThatDoesNotRead_PausesTheTargetWithTheQueueWithinItsBound(TestTransport transport, bool splice = false)
     {
         // The target sends 64 MiB as fast as it can; the client reads nothing until the target is stuck. What the relay
         // holds for the client must stay within the bound (plus one receive), and every byte must then arrive.
@@ -155,7 +168,7 @@ public sealed class RelayTests
         IConnection? inbound = null;
         await using var server = await LoopbackServer.StartAsync(
             transport,
-            c => new RelayingProtocol(target.Url, observer, target.Connect, c2 => inbound = c2),
+            c => new RelayingProtocol(target.Url, observer, target.Connect, c2 => inbound = c2, splice),
             o => o.MaxOutputQueueBytes = maxQueue);
 
         await using var client = await server.ConnectAsync();
@@ -204,12 +217,13 @@ public sealed class RelayTests
     [Theory]
     [InlineData(TestTransport.EpollTcp)]
     [InlineData(TestTransport.KestrelTcp)]
-    public async Task Relay_TargetThatDoesNotRead_PausesTheClient(TestTransport transport)
+    [InlineData(TestTransport.EpollTcp, true)]
+    public async Task Relay_TargetThatDoesNotRead_PausesTheClient(TestTransport transport, bool splice = false)
     {
         var payload = RandomNumberGenerator.GetBytes(64 * 1024 * 1024);
         await using var target = await Target.StartAsync("tcp");
         var observer = new Observer();
-        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect),
+        await using var server = await LoopbackServer.StartAsync(transport, _ => new RelayingProtocol(target.Url, observer, target.Connect, splice: splice),
             o => o.MaxOutputQueueBytes = 64 * 1024);
 
         await using var client = await server.ConnectAsync();
@@ -307,13 +321,13 @@ public sealed class RelayTests
     }
 
     /// <summary>Relays every connection to the target at once, and tells the test how it went.</summary>
-    private sealed class RelayingProtocol(EndpointUrl target, IRelayObserver observer, ConnectOptions connect, Action<IConnection>? connected = null)
+    private sealed class RelayingProtocol(EndpointUrl target, IRelayObserver observer, ConnectOptions connect, Action<IConnection>? connected = null, bool splice = false)
         : IConnectionProtocol
     {
         public void OnConnected(IConnection connection)
         {
             connected?.Invoke(connection);
-            connection.RelayTo(target, new RelayOptions { Connect = connect, Observer = observer });
+            connection.RelayTo(target, new RelayOptions { Connect = connect, Observer = observer, Splice = splice });
         }
 
         public int OnReceived(IConnection connection, ReadOnlySpan<byte> data) => throw new InvalidOperationException("the relay carries the bytes");

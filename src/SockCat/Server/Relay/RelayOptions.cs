@@ -14,4 +14,12 @@ public sealed record RelayOptions
 
     /// <summary>Told, on the connection's thread, when the target answers and when the relay has ended; null for nobody.</summary>
     public IRelayObserver? Observer { get; init; }
+
+    /// <summary>
+    /// On the epoll engine, a tcp:// or unix:// relay moves the bytes with splice(2), socket to pipe to socket, without
+    /// copying them through the process: a pipe per direction, opened on first use, holding at most its capacity (64 KiB)
+    /// or the output bound, whichever is less. Other transports and tls:// targets copy as usual. Defaults to false
+    /// (docs/benchmarks.md, relay: the CPU time it saves per GiB).
+    /// </summary>
+    public bool Splice { get; init; }
 }

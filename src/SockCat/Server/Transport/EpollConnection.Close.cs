@@ -10,7 +10,7 @@ internal sealed unsafe partial class EpollConnection
     {
         if (!IsClosed)
         {
-            CloseNow(reason, abortive: !_output.IsEmpty, imposed: true);
+            CloseNow(reason, abortive: !OutputEmpty, imposed: true);
         }
     }
 
@@ -32,6 +32,7 @@ internal sealed unsafe partial class EpollConnection
         CloseDescriptors();
         _loop.Detach(this);
         LinuxSockets.Close(Fd);
+        ClosePipe();
         _output.Release();
         _input.Release();
         if (_writers is not null)

@@ -30,6 +30,11 @@ internal sealed unsafe partial class EpollConnection
             }
         }
 
+        if (_output.IsEmpty && _pipeBytes > 0)
+        {
+            SpliceOut();
+        }
+
         if (_errorReason is not null)
         {
             AfterCall();
@@ -41,7 +46,7 @@ internal sealed unsafe partial class EpollConnection
             ReleasePartner();
         }
 
-        if (_output.IsEmpty)
+        if (OutputEmpty)
         {
             _flags &= ~FlagBackpressure;
             BeginCall();

@@ -52,10 +52,16 @@ internal sealed unsafe partial class EpollConnection
     /// <summary>Makes this outbound connection, its connect completed, the inbound one's partner.</summary>
     public void AttachOutbound(EpollRelay relay) => _relay = relay;
 
-    /// <summary>The outbound connection answered: pairs the two and starts reading both.</summary>
-    public void Pair(EpollConnection outbound)
+    /// <summary>The outbound connection answered: pairs the two and starts reading both (with <paramref name="splice"/>, by splice(2)).</summary>
+    public void Pair(EpollConnection outbound, bool splice)
     {
         outbound._flags &= ~FlagConnecting;
+        if (splice)
+        {
+            _flags |= FlagSplice;
+            outbound._flags |= FlagSplice;
+        }
+
         _partner = outbound;
         outbound._partner = this;
         outbound.UpdateInterest();
@@ -83,6 +89,12 @@ internal sealed unsafe partial class EpollConnection
     private void RelayReadable()
     {
         var partner = _partner!;
+        if (Splicing && CanSpliceTo(partner))
+        {
+            SpliceReadable();
+            return;
+        }
+
         // While recv fills the buffer and the partner takes it, read again before going back to epoll_wait: a stream
         // then costs recv + send per 64 KiB instead of epoll_wait + recv + send. Bounded, so that one busy relay does
         // not starve the loop's other connections.
@@ -161,7 +173,7 @@ internal sealed unsafe partial class EpollConnection
     private void ReleasePartner()
     {
         var partner = _partner!;
-        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && !partner.IsClosed)
+        if ((partner._flags & FlagRelayHold) != 0 && _output.Length <= MaxOutput / 2 && _pipeBytes <= SpliceChunk / 2 && !partner.IsClosed)
         {
             partner._flags &= ~FlagRelayHold;
             partner.UpdateInterest();

@@ -22,6 +22,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
     private const int FlagRelayHold = 128; // not read: a relay's target is being connected, or its queue is over the bound
     private const int FlagConnecting = 256; // an outbound connection whose nonblocking connect has not completed
     private const int FlagOutbound = 512; // opened by a relay, not accepted: in no registry, no protocol, not logged
+    private const int FlagSplice = 1024; // a relay side whose input goes to its partner by splice(2) (EpollConnection.Splice.cs)
 
     // _interest of a connection taken out of the epoll set (see OnEvents): put back by the next UpdateInterest that wants an event.
     private const uint Unregistered = uint.MaxValue;
@@ -63,7 +64,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
 
     public bool IsClosed => (_flags & FlagClosed) != 0;
 
-    public override int PendingOutputBytes => _output.Length + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength + _loop.DirectLength : 0);
+    public override int PendingOutputBytes => _output.Length + _pipeBytes + (ReferenceEquals(_loop.ScratchOwner, this) ? _loop.ScratchLength + _loop.DirectLength : 0);
 
     private int MaxOutput => _loop.MaxOutput;
 
@@ -215,7 +216,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
             return;
         }
 
-        if (_output.IsEmpty)
+        if (OutputEmpty)
         {
             if ((_flags & (FlagShutdownRequested | FlagSendShut)) == FlagShutdownRequested)
             {
@@ -250,7 +251,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
             wanted |= LinuxSockets.EPOLLIN;
         }
 
-        if (!_output.IsEmpty)
+        if (!OutputEmpty)
         {
             wanted |= LinuxSockets.EPOLLOUT;
         }

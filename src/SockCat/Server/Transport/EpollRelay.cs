@@ -207,7 +207,7 @@ internal sealed class EpollRelay(EpollLoop loop, EpollConnection inbound, Endpoi
 
         _connected = true;
         _timer?.Dispose();
-        inbound.Pair(outbound);
+        inbound.Pair(outbound, options.Splice);
         if (!inbound.IsClosed && options.Observer is { } observer)
         {
             try

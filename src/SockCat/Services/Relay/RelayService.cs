@@ -48,6 +48,13 @@ public sealed partial class RelayService : IRelayObserver
     /// <summary>Where every connection is relayed.</summary>
     public EndpointUrl Target { get; }
 
+    /// <summary>Moves the bytes with splice(2) on the epoll engine (<see cref="RelayOptions.Splice"/>). Defaults to false.</summary>
+    public bool Splice
+    {
+        get => _options.Splice;
+        init => _options = _options with { Splice = value };
+    }
+
     /// <summary>Relays that reached the target, ended or not.</summary>
     public long Relayed => Interlocked.Read(ref _relayed);
 

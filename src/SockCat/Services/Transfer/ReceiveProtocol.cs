@@ -18,6 +18,9 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
 
     public ReceiveProtocol(UploadReceiver receiver) => _receiver = receiver;
 
+    // The greeting and the features line in one write, so that a sender reads them together and need not wait for the second.
+    internal static ReadOnlySpan<byte> Greeting => "sockcat-recv 1\nfeatures: chunked\n"u8;
+
     private enum State
     {
         Receiving,
@@ -28,7 +31,7 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
     public void OnConnected(IConnection connection)
     {
         _sink = new UploadSink(_receiver, this, connection, TransferNames.ForJob(DateTimeOffset.UtcNow, connection.RemoteEndPoint));
-        connection.Write(TransferWire.Greeting);
+        connection.Write(Greeting);
     }
 
     public int OnReceived(IConnection connection, ReadOnlySpan<byte> data)
@@ -57,7 +60,7 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
 
         if (_decoder.Kind == UploadKind.Failed)
         {
-            Refuse(connection, TransferError.Header, _decoder.Problem!);
+            Refuse(connection, _decoder.Error!, _decoder.Problem!);
             return data.Length;
         }
 
@@ -69,8 +72,8 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
 
         if (_decoder.IsComplete)
         {
-            // The header's size and the trailer are all here: no need to wait for the sender's FIN (which a tls://
-            // connection hosted on Kestrel reports as a close, before a verdict could be sent).
+            // The header's size (or the last chunk) and the trailer are all here: no need to wait for the sender's FIN
+            // (which a tls:// connection hosted on Kestrel reports as a close, before a verdict could be sent).
             Finish();
             return data.Length;
         }

@@ -18,6 +18,9 @@ public static class TransferError
     /// <summary>The header could not be read.</summary>
     public const string Header = "header";
 
+    /// <summary>A chunked payload's framing is broken: a chunk length line that is not 1 to 16 hex digits and LF.</summary>
+    public const string Framing = "framing";
+
     /// <summary>The receiver's disk is full.</summary>
     public const string DiskFull = "disk-full";
 

@@ -6,8 +6,8 @@ namespace SockCat.Services.Transfer;
 
 /// <summary>
 /// The words of the transfer protocol spoken by <c>sockcat send</c> and <c>sockcat recv</c>, version 1 (docs/transfer.md):
-/// the receiver greets, the sender sends a header, the bytes and a SHA-256 trailer, then half-closes; the receiver answers
-/// with one verdict line. Every frame is a line of text ending in LF, so that <c>printf</c>, <c>sha256sum</c> and <c>nc</c>
+/// the receiver greets (and lists what it can read), the sender sends a header, the bytes (as they are, or in chunks) and a
+/// SHA-256 trailer; the receiver answers with one verdict line. Every frame is a line of text ending in LF, so that <c>printf</c>, <c>sha256sum</c> and <c>nc</c>
 /// can speak it. Pure functions over spans: no socket, no state.
 /// </summary>
 public static class TransferWire
@@ -24,8 +24,29 @@ public static class TransferWire
     /// <summary>The longest verdict line accepted by <see cref="TryParseVerdict"/>, in bytes.</summary>
     public const int MaxVerdictBytes = 1024;
 
-    /// <summary>The receiver's greeting, sent as soon as a client connects: <c>sockcat-recv 1\n</c>.</summary>
+    /// <summary>The longest features line accepted by <see cref="ReadFeatures"/>, in bytes.</summary>
+    public const int MaxFeaturesBytes = 256;
+
+    /// <summary>The longest chunk length line: 16 hex digits (a 63-bit length) and LF.</summary>
+    public const int MaxChunkLineLength = 16 + 1;
+
+    /// <summary>The length line <see cref="UploadStream"/> writes before each chunk: 8 hex digits (a chunk is under 4 GiB) and LF.</summary>
+    internal const int ChunkLineLength = 8 + 1;
+
+    /// <summary>
+    /// The receiver's greeting, sent as soon as a client connects: <c>sockcat-recv 1\n</c>. A receiver that can read
+    /// chunks sends <see cref="Features"/> right after it, in the same write.
+    /// </summary>
     public static ReadOnlySpan<byte> Greeting => "sockcat-recv 1\n"u8;
+
+    /// <summary>
+    /// The line a receiver sends right after <see cref="Greeting"/> to list what it can read beyond version 1's first form:
+    /// <c>features: chunked\n</c>. Receivers before it send the greeting alone; senders before it skip the line, as they
+    /// skip any line that is not a verdict.
+    /// </summary>
+    public static ReadOnlySpan<byte> Features => "features: chunked\n"u8;
+
+    private static ReadOnlySpan<byte> FeaturesPrefix => "features:"u8;
 
     /// <summary>The first line of a header, which tells a receiver the upload is not bare bytes: <c>sockcat-send 1\n</c>.</summary>
     public static ReadOnlySpan<byte> HeaderMagic => "sockcat-send 1\n"u8;
@@ -47,7 +68,36 @@ public static class TransferWire
         return n == Greeting.Length ? true : null;
     }
 
-    /// <summary>Writes the header: the magic line, <c>name: NAME</c>, <c>size: BYTES</c> when known, and a blank line.</summary>
+    /// <summary>
+    /// Reads what a receiver sent after its <see cref="Greeting"/>: its features line, if it has one, and whether that
+    /// lists <c>chunked</c>. Returns the features line's length in bytes (LF included); 0 when the bytes are not a
+    /// features line (a receiver that lists none, whose next line is its verdict); null while they may still become one.
+    /// </summary>
+    public static int? ReadFeatures(ReadOnlySpan<byte> received, out bool chunked)
+    {
+        chunked = false;
+        var n = Math.Min(received.Length, FeaturesPrefix.Length);
+        if (!received[..n].SequenceEqual(FeaturesPrefix[..n]))
+        {
+            return 0;
+        }
+
+        var end = received[..Math.Min(received.Length, MaxFeaturesBytes)].IndexOf((byte)'\n');
+        if (end < 0)
+        {
+            return received.Length < MaxFeaturesBytes ? null : 0;
+        }
+
+        // Words after the colon, separated by spaces; words this version does not know are for later ones.
+        foreach (var word in Encoding.ASCII.GetString(received[FeaturesPrefix.Length..end]).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            chunked |= word == "chunked";
+        }
+
+        return end + 1;
+    }
+
+    /// <summary>Writes the header: the magic line, <c>name: NAME</c>, <c>size: BYTES</c> when known, <c>framing: chunked</c> when chunked, and a blank line.</summary>
     /// <exception cref="ArgumentException">The name holds a line break, or the header would pass <see cref="MaxHeaderBytes"/>.</exception>
     public static void WriteHeader(IBufferWriter<byte> output, TransferHeader header)
     {
@@ -67,6 +117,11 @@ public static class TransferWire
         if (header.Size is { } size)
         {
             text.Append("size: ").Append(size.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        if (header.Chunked)
+        {
+            text.Append("framing: chunked\n");
         }
 
         text.Append('\n');
@@ -109,6 +164,52 @@ public static class TransferWire
         }
 
         return Convert.FromHexString(hex, sha256, out _, out var written) == System.Buffers.OperationStatus.Done && written == 32;
+    }
+
+    /// <summary>Writes the length line of a chunk of <paramref name="length"/> bytes in <see cref="ChunkLineLength"/> bytes: 8 lower-case hex digits and LF.</summary>
+    internal static void WriteChunkLine(Span<byte> destination, uint length)
+    {
+        length.TryFormat(destination, out _, "x8", CultureInfo.InvariantCulture);
+        destination[8] = (byte)'\n';
+    }
+
+    /// <summary>
+    /// Reads a chunk length line (without its LF): 1 to 16 hex digits, either case, for a length up to
+    /// <see cref="long.MaxValue"/>; false when it is not one.
+    /// </summary>
+    internal static bool TryParseChunkLength(ReadOnlySpan<byte> digits, out long length)
+    {
+        length = 0;
+        if (digits.IsEmpty || digits.Length > MaxChunkLineLength - 1)
+        {
+            return false;
+        }
+
+        ulong value = 0;
+        foreach (var b in digits)
+        {
+            var digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit < 0)
+            {
+                return false;
+            }
+
+            value = (value << 4) | (uint)digit;
+        }
+
+        if (value > long.MaxValue)
+        {
+            return false;
+        }
+
+        length = (long)value;
+        return true;
     }
 
     /// <summary>Writes a verdict line: <c>ok SIZE SHA256 NAME\n</c> or <c>error CODE MESSAGE\n</c>.</summary>

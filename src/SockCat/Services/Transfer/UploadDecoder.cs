@@ -16,18 +16,19 @@ public enum UploadKind
     /// <summary>An upload with a header and a SHA-256 trailer (<c>sockcat send</c>, or a program speaking docs/transfer.md).</summary>
     Headered,
 
-    /// <summary>The header was malformed; see <see cref="UploadDecoder.Problem"/>.</summary>
+    /// <summary>The header was malformed, or a chunked payload's framing broken; see <see cref="UploadDecoder.Problem"/>.</summary>
     Failed,
 }
 
 /// <summary>
 /// The receiving side of the transfer protocol, sans-IO: fed the bytes of one upload as they arrive, it tells a header
 /// from bare bytes by the first bytes (an upload that does not start with <see cref="TransferWire.HeaderMagic"/> is bare),
-/// reads the header, and passes the payload on to an <see cref="IBufferWriter{T}"/>, holding back the last
-/// <see cref="TransferWire.TrailerLength"/> bytes, which are the trailer once the input ends. It never hashes, stores or
-/// answers: that is the caller's.
+/// reads the header, and passes the payload on to an <see cref="IBufferWriter{T}"/>: the header's <c>size</c> bytes, or
+/// the chunks of a <c>framing: chunked</c> payload without their length lines, or, with neither (a sender that ends with
+/// a half-close), everything but the last <see cref="TransferWire.TrailerLength"/> bytes, which are the trailer once the
+/// input ends. It never hashes, stores or answers: that is the caller's.
 /// </summary>
-public sealed class UploadDecoder
+public sealed partial class UploadDecoder
 {
     private readonly byte[] _head = new byte[TransferWire.MaxHeaderBytes];
     private readonly byte[] _tail = new byte[TransferWire.TrailerLength];
@@ -40,17 +41,24 @@ public sealed class UploadDecoder
     /// <summary>The header, once read.</summary>
     public TransferHeader? Header { get; private set; }
 
-    /// <summary>Why the header could not be read (with <see cref="UploadKind.Failed"/>).</summary>
+    /// <summary>Why the header or the chunks could not be read (with <see cref="UploadKind.Failed"/>).</summary>
     public string? Problem { get; private set; }
+
+    /// <summary>
+    /// The <see cref="TransferError"/> code that goes with <see cref="Problem"/>: <see cref="TransferError.Header"/> or
+    /// <see cref="TransferError.Framing"/>.
+    /// </summary>
+    public string? Error { get; private set; }
 
     /// <summary>Payload bytes passed on so far.</summary>
     public long PayloadBytes { get; private set; }
 
     /// <summary>
-    /// True when the header gave a size and that many bytes and the trailer have all arrived: the upload is whole without
-    /// waiting for the end of input (a sender that does not half-close, a TLS connection). Bytes after it are dropped.
+    /// True when the header gave a size and that many bytes and the trailer have all arrived, or the payload was chunked
+    /// and its last (zero-length) chunk and the trailer have arrived: the upload is whole without waiting for the end of
+    /// input (a sender that does not half-close, a TLS connection). Bytes after it are dropped.
     /// </summary>
-    public bool IsComplete => Kind == UploadKind.Headered && Header!.Size is { } size && PayloadBytes == size && _tailLength == _tail.Length;
+    public bool IsComplete => Kind == UploadKind.Headered && _tailLength == _tail.Length && (Header!.Size is { } size ? PayloadBytes == size : _chunksEnded);
 
     /// <summary>
     /// Takes the next bytes of the upload; payload bytes are written to <paramref name="payload"/>. Consumes all of
@@ -141,10 +149,15 @@ public sealed class UploadDecoder
             case UploadKind.Raw:
                 return PayloadBytes == 0 ? (TransferError.Empty, "no bytes received") : null;
             case UploadKind.Failed:
-                return (TransferError.Header, Problem!);
+                return (Error!, Problem!);
         }
 
-        var size = Header!.Size;
+        if (Header!.Chunked)
+        {
+            return FinishChunked(sha256);
+        }
+
+        var size = Header.Size;
         if (size is { } expected)
         {
             if (PayloadBytes < expected)
@@ -171,10 +184,11 @@ public sealed class UploadDecoder
         return null;
     }
 
-    private void Fail(string problem)
+    private void Fail(string problem, string error = TransferError.Header)
     {
         Kind = UploadKind.Failed;
         Problem = problem;
+        Error = error;
     }
 
     private void Emit(ReadOnlySpan<byte> data, IBufferWriter<byte> payload)
@@ -197,7 +211,13 @@ public sealed class UploadDecoder
             return;
         }
 
-        if (Header!.Size is { } size)
+        if (Header!.Chunked)
+        {
+            FeedChunked(data, payload);
+            return;
+        }
+
+        if (Header.Size is { } size)
         {
             var take = (int)Math.Min(data.Length, size - PayloadBytes);
             Emit(data[..take], payload);
@@ -244,6 +264,7 @@ public sealed class UploadDecoder
 
         string? name = null;
         long? size = null;
+        var chunked = false;
         foreach (var raw in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var line = raw;
@@ -267,13 +288,26 @@ public sealed class UploadDecoder
                 case "size":
                     problem = $"size '{Shorten(value)}' is not a number of bytes";
                     return false;
+                case "framing" when value == "chunked":
+                    chunked = true;
+                    break;
+                case "framing":
+                    // Unlike an unknown key, an unknown framing leaves the payload's end unreadable.
+                    problem = $"framing '{Shorten(value)}' is not one this receiver reads (it reads chunked)";
+                    return false;
                 default:
                     // Keys this version does not know are for later versions: skipped, not refused.
                     break;
             }
         }
 
-        header = new TransferHeader(name, size);
+        if (chunked && size is not null)
+        {
+            problem = "the header gives both a size and framing: chunked; a chunked payload's chunks say where it ends";
+            return false;
+        }
+
+        header = new TransferHeader(name, size, chunked);
         return true;
     }
 
