@@ -5,7 +5,6 @@ internal static unsafe partial class LinuxSockets
 {
     public const int SPLICE_F_MOVE = 1;
     public const int SPLICE_F_NONBLOCK = 2;
-    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
     public const int F_SETPIPE_SZ = 1031;
     public const int F_GETPIPE_SZ = 1032;
@@ -20,6 +19,5 @@ internal static unsafe partial class LinuxSockets
     [System.Runtime.InteropServices.LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
     public static partial int Pipe2(int* fds, int flags);
 
-    [System.Runtime.InteropServices.LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
-    public static partial int Fcntl(int fd, int command, int argument);
+    // fcntl(2) and O_NONBLOCK are declared in LinuxSockets.cs (AttachDescriptor uses them too).
 }
