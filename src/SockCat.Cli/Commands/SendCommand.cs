@@ -43,7 +43,7 @@ internal static class SendCommand
         var retry = new Option<int>("--retry")
         {
             HelpName = "N",
-            Description = "When the connection is refused (a printer busy with another job), try again up to N times",
+            Description = "When the connection is refused (a printer busy with another job) or fails in a way that may pass (timed out, unreachable, refused through a proxy), try again up to N times",
         }.Whole(new NumberRule("tries", "5", Min: 0, Max: 100_000));
         var interval = CommonOptions.Seconds(new Option<double?>("--interval")
         {
@@ -249,7 +249,11 @@ internal static class SendCommand
         }
     }
 
-    /// <summary>Connects, trying a refused connection again --retry times; null when stopped by a signal.</summary>
+    /// <summary>
+    /// Connects, trying again --retry times through the library's own retries (<see cref="ConnectOptions.Retries"/>, as
+    /// connect --retry): a refusal (a printer busy with another job), and the other failures that may pass, a refusal
+    /// through a proxy among them. Null when stopped by a signal.
+    /// </summary>
     private static async Task<ClientConnection?> ConnectAsync(SendSettings settings, TextWriter error, CancellationToken stop)
     {
         var options = new ConnectOptions
@@ -258,41 +262,26 @@ internal static class SendCommand
             AllowUntrustedCertificate = settings.Insecure,
             CertificateFingerprint = settings.Fingerprint,
             Proxy = settings.Proxy?.Url,
+            Retries = settings.Retry,
+            RetryInterval = settings.Interval,
+            OnRetry = settings.Quiet ? null : (failure, attempt, wait) => error.WriteLine(failure.Failure == ConnectFailure.Refused
+                ? $"sockcat: {settings.Url} refused the connection (busy?); trying again in {CommonOptions.Seconds(wait)} ({attempt} of {settings.Retry})"
+                : $"sockcat: {failure.Message}; trying again in {CommonOptions.Seconds(wait)} ({attempt} of {settings.Retry})"),
         };
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            try
-            {
-                return await SocketClient.ConnectAsync(settings.Url, options, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return null;
-            }
-            catch (ConnectException e) when (e.Failure == ConnectFailure.Refused && settings.Retry > 0)
-            {
-                if (attempt >= settings.Retry)
-                {
-                    throw new CliException(
-                        $"{settings.Url} refused the connection {attempt + 1} times over {CommonOptions.Seconds(settings.Interval * attempt)} (a printer busy with another job, or nothing listening); try again later, or raise --retry or --interval",
-                        ExitCodes.ConnectFailed,
-                        e);
-                }
-
-                if (!settings.Quiet)
-                {
-                    await error.WriteLineAsync($"sockcat: {settings.Url} refused the connection (busy?); trying again in {CommonOptions.Seconds(settings.Interval)} ({attempt + 1} of {settings.Retry})").ConfigureAwait(false);
-                }
-
-                try
-                {
-                    await Task.Delay(settings.Interval, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-            }
+            return await SocketClient.ConnectAsync(settings.Url, options, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (ConnectException e) when (e.Failure == ConnectFailure.Refused && settings.Retry > 0)
+        {
+            throw new CliException(
+                $"{settings.Url} refused the connection {settings.Retry + 1} times over {CommonOptions.Seconds(settings.Interval * settings.Retry)} (a printer busy with another job, or nothing listening); try again later, or raise --retry or --interval",
+                ExitCodes.ConnectFailed,
+                e);
         }
     }
 
