@@ -116,16 +116,19 @@ internal static class RecvCommand
             var code = await options.RunAsync(parseResult, c => receiver!.CreateProtocol(c), serverOptions =>
             {
                 serverOptions.SingleClient |= passOn;
-            }, firstDone.Token, logging: loggerFactory =>
+            }, firstDone.Token, new ServeHooks
             {
-                receiver = new UploadReceiver(receiveOptions, loggerFactory);
-                receiver.Finished += outcome =>
+                Logging = loggerFactory =>
                 {
-                    if (passOn && Interlocked.CompareExchange(ref first, outcome, null) is null)
+                    receiver = new UploadReceiver(receiveOptions, loggerFactory);
+                    receiver.Finished += outcome =>
                     {
-                        firstDone.Cancel();
-                    }
-                };
+                        if (passOn && Interlocked.CompareExchange(ref first, outcome, null) is null)
+                        {
+                            firstDone.Cancel();
+                        }
+                    };
+                },
             });
             if (passOn && code == ExitCodes.Success && first is { Verdict.Succeeded: false })
             {

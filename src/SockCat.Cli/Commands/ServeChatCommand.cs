@@ -118,7 +118,7 @@ internal static class ServeChatCommand
                 // What the framer leaves is at most one line: keep the input bound above it.
                 serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
                 serverOptions.Web.MapRoutes = chat.MapRoutes;
-            }, cancellationToken, protocolSchemes: ircListener);
+            }, cancellationToken, new ServeHooks { ProtocolSchemes = ircListener });
         });
         return command;
     }

@@ -43,7 +43,7 @@ internal static class ServeEchoCommand
                 serverOptions.Web.MapRoutes = static (routes, listener) => routes.MapWebSocketEcho(listener.Path);
             },
             cancellationToken,
-            EchoDatagramProtocol.Instance));
+            new ServeHooks { DatagramProtocol = EchoDatagramProtocol.Instance }));
         return command;
     }
 }

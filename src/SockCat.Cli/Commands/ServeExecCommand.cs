@@ -221,17 +221,20 @@ internal static class ServeExecCommand
                 c => exec!.CreateProtocol(c),
                 configure: serverOptions => serverOptions.Web.MapRoutes = (routes, listener) => routes.MapExec(exec!, listener.Path),
                 cancellationToken,
-                logging: loggerFactory =>
+                new ServeHooks
                 {
-                    exec = new ExecService(execOptions, loggerFactory);
-                    exec.Start();
-                },
-                stopped: async () =>
-                {
-                    if (exec is not null)
+                    Logging = loggerFactory =>
                     {
-                        await exec.DisposeAsync();
-                    }
+                        exec = new ExecService(execOptions, loggerFactory);
+                        exec.Start();
+                    },
+                    Stopped = async () =>
+                    {
+                        if (exec is not null)
+                        {
+                            await exec.DisposeAsync();
+                        }
+                    },
                 });
             }
             finally

@@ -17,23 +17,14 @@ internal sealed partial class ServeOptions
 {
     /// <summary>Runs a server until Ctrl+C or SIGTERM (or <paramref name="cancellationToken"/>), then drains and exits 0.</summary>
     /// <param name="configure">The verb's own settings (e.g. <c>--single</c>).</param>
-    /// <param name="datagramProtocol">Serves udp:// endpoints for verbs that have a datagram form (echo); null: udp:// is refused.</param>
-    /// <param name="logging">Called with the log's factory before the server starts, for a service that logs lines of its own.</param>
-    /// <param name="protocolSchemes">
-    /// A verb's own schemes (chat's <c>irc://</c>): a URL with one of these is a tcp:// listener whose connections get that
-    /// scheme's protocol instead of <paramref name="protocolFactory"/>'s.
-    /// </param>
-    /// <param name="stopped">Awaited once the server has stopped, before the summary: a service's own resources (exec's processes).</param>
+    /// <param name="hooks">What the verb adds beyond its stream protocol: udp://, its own log lines and schemes, its own cleanup.</param>
     public Task<int> RunAsync(
         ParseResult parseResult,
         Func<IConnection, IConnectionProtocol> protocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        IDatagramProtocol? datagramProtocol = null,
-        Action<ILoggerFactory>? logging = null,
-        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null,
-        Func<Task>? stopped = null) =>
-        RunAsync(parseResult, _ => protocolFactory, configure, cancellationToken, datagramProtocol, logging, protocolSchemes, stopped);
+        ServeHooks? hooks = null) =>
+        RunAsync(parseResult, _ => protocolFactory, configure, cancellationToken, hooks);
 
     /// <summary>The same, for a service that logs lines of its own: its protocol factory is made with the server's logger factory.</summary>
     public async Task<int> RunAsync(
@@ -41,11 +32,10 @@ internal sealed partial class ServeOptions
         Func<ILoggerFactory, Func<IConnection, IConnectionProtocol>> createProtocolFactory,
         Action<ServerOptions>? configure,
         CancellationToken cancellationToken,
-        IDatagramProtocol? datagramProtocol = null,
-        Action<ILoggerFactory>? logging = null,
-        IReadOnlyDictionary<string, Func<IConnection, IConnectionProtocol>>? protocolSchemes = null,
-        Func<Task>? stopped = null)
+        ServeHooks? hooks = null)
     {
+        var datagramProtocol = hooks?.DatagramProtocol;
+        var protocolSchemes = hooks?.ProtocolSchemes;
         // System.CommandLine's own Ctrl+C handling returns 130 two seconds after the signal, which would cut a --drain
         // short; it reads this setting after the action has started, so the action (which handles signals itself) opts out.
         parseResult.InvocationConfiguration.ProcessTerminationTimeout = null;
@@ -180,7 +170,7 @@ internal sealed partial class ServeOptions
         // The generic host under tls:// logs a failed start with its stack trace; the error line below says it once.
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logProvider).SetMinimumLevel(LogLevel.Trace)
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None));
-        logging?.Invoke(loggerFactory);
+        hooks?.Logging?.Invoke(loggerFactory);
         using var signals = new StopSignals(steps: 2, cancellationToken);
         var protocolFactory = createProtocolFactory(loggerFactory);
         await using var server = new SockCatServer(protocolFactory, options, loggerFactory);
@@ -275,7 +265,7 @@ internal sealed partial class ServeOptions
             summary = await server.StopAsync(options.DrainTimeout, signals.Now);
         }
 
-        if (stopped is not null)
+        if (hooks?.Stopped is { } stopped)
         {
             await stopped();
         }
