@@ -3,8 +3,7 @@ namespace SockCat.Streams;
 /// <summary>One run of a <see cref="StreamBridge"/>: the two directions, the timers, and the first reason to end.</summary>
 internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<CancellationToken, ValueTask> shutdownPeerSend, StreamBridgeOptions options)
 {
-    private readonly TaskCompletionSource<(StreamBridgeOutcome, Exception?)> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly BridgeEnding _ending = new();
     // Cancelled to abandon a read waiting on the input: when the bridge ends, or when the peer ends and that is enough.
     private readonly CancellationTokenSource _inputWait = new();
     private long _sent;
@@ -18,16 +17,13 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
 
     public async Task<StreamBridgeResult> RunAsync(CancellationToken cancellationToken)
     {
-        using var registration = cancellationToken.Register(() => End(StreamBridgeOutcome.Cancelled));
+        using var registration = _ending.EndOn(cancellationToken);
         var receive = ReceiveAsync();
         var send = options.Send ? SendAsync() : Task.CompletedTask;
         var idle = options.IdleTimeout is { } limit ? WatchIdleAsync(limit) : Task.CompletedTask;
-        var (outcome, error) = await _end.Task.ConfigureAwait(false);
-        _stop.Cancel();
+        var (outcome, error) = await _ending.Ended.ConfigureAwait(false);
         _inputWait.Cancel();
-        // The directions end on the cancellation (and catch what they throw); they are not awaited, because a read
-        // on an input that ignores cancellation (a console) may never return.
-        _ = Task.WhenAll(receive, send, idle).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+        BridgeEnding.Abandon(receive, send, idle);
         return new StreamBridgeResult(
             outcome,
             Interlocked.Read(ref _sent),
@@ -78,19 +74,19 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
 
                 // Told before the write, so that a dump shows a request before the answer it brings.
                 options.Traffic?.OnTraffic(TrafficDirection.Sent, buffer.AsSpan(0, count));
-                await peer.WriteAsync(buffer.AsMemory(0, count), _stop.Token).ConfigureAwait(false);
+                await peer.WriteAsync(buffer.AsMemory(0, count), _ending.Stop.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _sent, count);
                 Touch();
             }
 
             Volatile.Write(ref _inputEnded, 1);
-            await peer.FlushAsync(_stop.Token).ConfigureAwait(false);
+            await peer.FlushAsync(_ending.Stop.Token).ConfigureAwait(false);
             if (options.HalfClose)
             {
-                await shutdownPeerSend(_stop.Token).ConfigureAwait(false);
+                await shutdownPeerSend(_ending.Stop.Token).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
         {
             return;
         }
@@ -103,7 +99,7 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
         Volatile.Write(ref _sendDone, 1);
         if (!EndIfBothDone() && options.QuitAfterInputEnd is { } quit)
         {
-            await Task.Delay(quit, _stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(quit, _ending.Stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             End(StreamBridgeOutcome.QuitAfterInputEnd);
         }
     }
@@ -116,9 +112,9 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
             int count;
             try
             {
-                count = await peer.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
+                count = await peer.ReadAsync(buffer, _ending.Stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
             {
                 return;
             }
@@ -143,10 +139,10 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
 
             try
             {
-                await output.WriteAsync(buffer.AsMemory(0, count), _stop.Token).ConfigureAwait(false);
-                await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+                await output.WriteAsync(buffer.AsMemory(0, count), _ending.Stop.Token).ConfigureAwait(false);
+                await output.FlushAsync(_ending.Stop.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
             {
                 return;
             }
@@ -196,8 +192,8 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(remaining), _stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (_stop.IsCancellationRequested)
+            await Task.Delay(TimeSpan.FromMilliseconds(remaining), _ending.Stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (_ending.Stop.IsCancellationRequested)
             {
                 return;
             }
@@ -209,9 +205,8 @@ internal sealed class BridgeRun(Stream input, Stream output, Stream peer, Func<C
 
     private void End(StreamBridgeOutcome outcome, Exception? error = null)
     {
-        if (_end.TrySetResult((outcome, error)))
+        if (_ending.End(outcome, error))
         {
-            _stop.Cancel();
             _inputWait.Cancel();
         }
     }

@@ -27,8 +27,7 @@ public static class WebSocketBridge
 
     private sealed class Run(Stream input, Stream output, WebSocket socket, WebSocketBridgeOptions options)
     {
-        private readonly TaskCompletionSource<(StreamBridgeOutcome, Exception?)> _end = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenSource _stop = new();
+        private readonly BridgeEnding _ending = new();
         private long _sent;
         private long _received;
         private long _messagesSent;
@@ -38,18 +37,16 @@ public static class WebSocketBridge
 
         public async Task<WebSocketBridgeResult> RunAsync(CancellationToken cancellationToken)
         {
-            using var registration = cancellationToken.Register(() => End(StreamBridgeOutcome.Cancelled));
+            using var registration = _ending.EndOn(cancellationToken);
             var receive = ReceiveAsync();
             var send = SendAsync();
-            var (outcome, error) = await _end.Task.ConfigureAwait(false);
-            _stop.Cancel();
+            var (outcome, error) = await _ending.Ended.ConfigureAwait(false);
             if (outcome != StreamBridgeOutcome.Completed && socket.State is WebSocketState.Open or WebSocketState.CloseReceived or WebSocketState.CloseSent)
             {
                 socket.Abort();
             }
 
-            // As StreamBridge: the directions end on the cancellation; a console read that ignores it is not awaited.
-            _ = Task.WhenAll(receive, send).ContinueWith(static t => t.Exception, TaskScheduler.Default);
+            BridgeEnding.Abandon(receive, send);
             var bridge = new StreamBridgeResult(outcome, Interlocked.Read(ref _sent), Interlocked.Read(ref _received), Volatile.Read(ref _inputEnded), Volatile.Read(ref _peerEnded), error);
             return new WebSocketBridgeResult(bridge, Interlocked.Read(ref _messagesSent), Interlocked.Read(ref _messagesReceived), socket.CloseStatus, socket.CloseStatusDescription);
         }
@@ -66,9 +63,9 @@ public static class WebSocketBridge
                     int count;
                     try
                     {
-                        count = await input.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
+                        count = await input.ReadAsync(buffer, _ending.Stop.Token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                    catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
                     {
                         return;
                     }
@@ -120,7 +117,7 @@ public static class WebSocketBridge
                 Volatile.Write(ref _inputEnded, true);
                 if (socket.State == WebSocketState.Open)
                 {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, _stop.Token).ConfigureAwait(false);
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, _ending.Stop.Token).ConfigureAwait(false);
                 }
 
                 if (Volatile.Read(ref _peerEnded))
@@ -129,10 +126,10 @@ public static class WebSocketBridge
                     return;
                 }
 
-                await Task.Delay(options.CloseTimeout, _stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(options.CloseTimeout, _ending.Stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 End(StreamBridgeOutcome.QuitAfterInputEnd);
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
             {
             }
             catch (Exception ex)
@@ -143,7 +140,7 @@ public static class WebSocketBridge
 
         private async ValueTask SendFrameAsync(ReadOnlyMemory<byte> data, WebSocketMessageType type, bool endOfMessage)
         {
-            await socket.SendAsync(data, type, endOfMessage, _stop.Token).ConfigureAwait(false);
+            await socket.SendAsync(data, type, endOfMessage, _ending.Stop.Token).ConfigureAwait(false);
             Interlocked.Add(ref _sent, data.Length);
             if (endOfMessage)
             {
@@ -158,7 +155,7 @@ public static class WebSocketBridge
             {
                 while (true)
                 {
-                    var result = await socket.ReceiveAsync(buffer.AsMemory(), _stop.Token).ConfigureAwait(false);
+                    var result = await socket.ReceiveAsync(buffer.AsMemory(), _ending.Stop.Token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         break;
@@ -167,19 +164,19 @@ public static class WebSocketBridge
                     Interlocked.Add(ref _received, result.Count);
                     try
                     {
-                        await output.WriteAsync(buffer.AsMemory(0, result.Count), _stop.Token).ConfigureAwait(false);
+                        await output.WriteAsync(buffer.AsMemory(0, result.Count), _ending.Stop.Token).ConfigureAwait(false);
                         if (result.EndOfMessage)
                         {
                             Interlocked.Increment(ref _messagesReceived);
                             if (!options.Binary)
                             {
-                                await output.WriteAsync("\n"u8.ToArray(), _stop.Token).ConfigureAwait(false);
+                                await output.WriteAsync("\n"u8.ToArray(), _ending.Stop.Token).ConfigureAwait(false);
                             }
 
-                            await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+                            await output.FlushAsync(_ending.Stop.Token).ConfigureAwait(false);
                         }
                     }
-                    catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                    catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
                     {
                         return;
                     }
@@ -191,16 +188,16 @@ public static class WebSocketBridge
                 }
 
                 Volatile.Write(ref _peerEnded, true);
-                await output.FlushAsync(_stop.Token).ConfigureAwait(false);
+                await output.FlushAsync(_ending.Stop.Token).ConfigureAwait(false);
                 if (socket.State == WebSocketState.CloseReceived)
                 {
                     // The server closed first: answer its close, then the bridge is over whatever the input has left.
-                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, _stop.Token).ConfigureAwait(false);
+                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, _ending.Stop.Token).ConfigureAwait(false);
                 }
 
                 End(StreamBridgeOutcome.Completed);
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (_ending.Stop.IsCancellationRequested)
             {
             }
             catch (Exception ex)
@@ -209,12 +206,6 @@ public static class WebSocketBridge
             }
         }
 
-        private void End(StreamBridgeOutcome outcome, Exception? error = null)
-        {
-            if (_end.TrySetResult((outcome, error)))
-            {
-                _stop.Cancel();
-            }
-        }
+        private void End(StreamBridgeOutcome outcome, Exception? error = null) => _ending.End(outcome, error);
     }
 }
