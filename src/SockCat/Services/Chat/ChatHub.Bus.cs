@@ -362,6 +362,7 @@ public sealed partial class ChatHub
             return;
         }
 
+        nick = user.Nick;   // as the user spelled it; the bus has it folded
         var stem = nick.Length > Options.MaxNickLength - 5 ? nick[..Math.Max(1, Options.MaxNickLength - 5)] : nick;
         for (var attempt = 0; attempt < 10; attempt++)
         {
