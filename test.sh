@@ -10,6 +10,8 @@ peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chrom
 peers+=(ii:ii irssi:irssi)
 # curl: the relay's HTTP tests fetch through it.
 peers+=(curl:curl)
+# redis-server and redis-cli: the chat tests join nodes through a real Redis and a real 3-master Redis Cluster.
+peers+=(redis-server:redis-server redis-cli:redis-tools)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")

@@ -54,7 +54,8 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
     private readonly RedisChannel _ownChannel;
     private readonly Channel<Func<Task>> _work = System.Threading.Channels.Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, byte> _claims = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _nodesSeen = new(StringComparer.Ordinal);
+    // Each other node: when it was last heard from, and its claims' expiry (it is gone when silent that long).
+    private readonly ConcurrentDictionary<string, (long Seen, long Expiry)> _nodesSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _subscribing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ChannelMessageQueue> _rooms = new(StringComparer.Ordinal);   // the worker's
     private readonly HashSet<string> _wantedRooms = new(StringComparer.Ordinal);                        // the worker's
@@ -250,7 +251,7 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         _worker = Task.Run(WorkAsync);
         _timer = Task.Run(RenewLoopAsync);
         RedisChatLog.Connected(_logger, NodeId, _servers, _sharded ? "cluster, sharded pub/sub" : "single Redis");
-        await _subscriber.PublishAsync(_nodesChannel, $"hello {NodeId}").ConfigureAwait(false);
+        await _subscriber.PublishAsync(_nodesChannel, $"hello {NodeId} {(long)_options.ClaimExpiry.TotalMilliseconds}").ConfigureAwait(false);
     }
 
     private async Task StopAsync()
@@ -353,7 +354,7 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
 
         await RenewAsync().ConfigureAwait(false);
         SetConnected(true, null);
-        await _subscriber.PublishAsync(_nodesChannel, $"hello {NodeId}").ConfigureAwait(false);
+        await _subscriber.PublishAsync(_nodesChannel, $"hello {NodeId} {(long)_options.ClaimExpiry.TotalMilliseconds}").ConfigureAwait(false);
     }
 
     private async Task RenewAsync()
@@ -390,11 +391,11 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
                 }
 
                 Queue(RenewAsync);
-                Queue(() => _subscriber.PublishAsync(_nodesChannel, $"alive {NodeId}"));
-                var silentSince = Environment.TickCount64 - (long)_options.ClaimExpiry.TotalMilliseconds;
+                Queue(() => _subscriber.PublishAsync(_nodesChannel, $"alive {NodeId} {(long)_options.ClaimExpiry.TotalMilliseconds}"));
+                var now = Environment.TickCount64;
                 foreach (var (node, seen) in _nodesSeen)
                 {
-                    if (seen < silentSince && _nodesSeen.TryRemove(new KeyValuePair<string, long>(node, seen)))
+                    if (seen.Seen < now - seen.Expiry && _nodesSeen.TryRemove(new KeyValuePair<string, (long, long)>(node, seen)))
                     {
                         RedisChatLog.NodeGone(_logger, node, "silent");
                         _receiver?.OnNodeGone(node);
@@ -432,15 +433,17 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         }
     }
 
-    private void Seen(string node)
+    private void Seen(string node, long expiry = 0)
     {
         if (node == NodeId || !_connected)
         {
             return;
         }
 
-        var known = _nodesSeen.ContainsKey(node);
-        _nodesSeen[node] = Environment.TickCount64;
+        var known = _nodesSeen.TryGetValue(node, out var before);
+        // Until a node's heartbeat says its expiry, this node's own stands in for it.
+        expiry = expiry > 0 ? expiry : known ? before.Expiry : (long)_options.ClaimExpiry.TotalMilliseconds;
+        _nodesSeen[node] = (Environment.TickCount64, expiry);
         if (!known)
         {
             _receiver?.OnNodeSeen(node);
@@ -456,7 +459,9 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
             return;
         }
 
-        var node = text[(space + 1)..];
+        // "hello NODE", "alive NODE EXPIRY_MS", "bye NODE"
+        var words = text[(space + 1)..].Split(' ');
+        var node = words[0];
         if (text.StartsWith("bye ", StringComparison.Ordinal))
         {
             if (_nodesSeen.TryRemove(node, out _))
@@ -468,7 +473,7 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         }
         else
         {
-            Seen(node);
+            Seen(node, words.Length > 1 && long.TryParse(words[1], out var expiry) ? expiry : 0);
         }
     }
 
