@@ -277,7 +277,9 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         try
         {
             var payload = JsonSerializer.SerializeToUtf8Bytes(message, ChatBusJson.Default.ChatBusMessage);
-            _subscriber.Publish(channel, payload, CommandFlags.FireAndForget);
+            // The async path, even fire-and-forget: the sync one may wait for the connection's write lock, and this runs on
+            // an engine loop thread.
+            _ = _subscriber.PublishAsync(channel, payload, CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {

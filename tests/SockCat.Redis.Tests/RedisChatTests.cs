@@ -119,6 +119,36 @@ public sealed class RedisChatTests
     }
 
     [Fact]
+    public async Task RedisFrozen_LoopThreadsNeverWait_LocalUsersServed_ThenMessagesFlow()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var one = await ChatNode.StartAsync(redis.Url, "one");
+        await using var two = await ChatNode.StartAsync(redis.Url, "two");
+        await using var alice = await one.UserAsync("alice", "lobby");
+        await using var carol = await one.UserAsync("carol", "lobby");
+        await using var bob = await two.UserAsync("bob", "lobby");
+        await alice.ExpectAsync("[#lobby] *** bob joined");
+
+        await redis.SignalAsync(stop: true);
+        try
+        {
+            // About 1.4 MB of room messages towards a Redis that reads nothing, then a private message on the same node:
+            // it arrives while Redis is still frozen, so no publish held the loop thread.
+            var filler = new string('x', 440);
+            await alice.SendAsync([.. Enumerable.Range(0, 3000).Select(i => $"{i} {filler}"), "/msg carol still here"]);
+            await carol.ExpectAsync("[pm] <alice> still here");
+            // ... before the node gave up on Redis (a publish that waits for Redis frees the loop only then).
+            Assert.DoesNotContain("link to the other chat nodes is down", carol.Seen());
+        }
+        finally
+        {
+            await redis.SignalAsync(stop: false);
+        }
+
+        await SendUntilSeenAsync(alice, bob, "[#lobby] <alice> after ");
+    }
+
+    [Fact]
     public async Task NodeDiesWithoutReleasing_ItsNicksFreeWithinClaimExpiry_ItsUsersQuit()
     {
         await using var redis = await RedisServer.StartAsync();

@@ -78,6 +78,13 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP (<paramref name="stop"/>) or SIGCONT to the server: a Redis that does not answer, and answers again.</summary>
+    public async Task SignalAsync(bool stop)
+    {
+        using var kill = Process.Start("kill", [stop ? "-STOP" : "-CONT", Pid.ToString()])!;
+        await kill.WaitForExitAsync().WaitAsync(Deadline);
+    }
+
     /// <summary>Runs redis-cli against this server and returns its output.</summary>
     public async Task<string> CliAsync(params string[] args)
     {
