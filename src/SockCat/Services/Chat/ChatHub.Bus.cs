@@ -14,6 +14,9 @@ public sealed partial class ChatHub
 
     private readonly IChatBus? _bus;
 
+    private const string LinkDown = "the link to the other chat nodes is down: until it is back you reach only the users of this node";
+    private const string LinkBack = "the link to the other chat nodes is back: rooms and private messages reach every node again";
+
     // The server's own voice (its notices to users): a user of no node, named as the server.
     internal ChatUser ServerUser { get; }
 
@@ -337,9 +340,7 @@ public sealed partial class ChatHub
             ReceiveNodeSeen();
         }
 
-        var text = connected
-            ? "the link to the other chat nodes is back: rooms and private messages reach every node again"
-            : "the link to the other chat nodes is down: until it is back you reach only the users of this node";
+        var text = connected ? LinkBack : LinkDown;
         foreach (var user in _users.Values)
         {
             Notify(user, text);

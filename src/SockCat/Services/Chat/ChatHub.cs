@@ -125,6 +125,12 @@ public sealed partial class ChatHub
         }
 
         user = made;
+        if (_bus is { IsConnected: false })
+        {
+            // Those here when the link dropped were told then; a newcomer is told on arrival.
+            Notify(made, LinkDown);
+        }
+
         return ChatResult.Ok;
     }
 
