@@ -5,7 +5,8 @@ namespace SockCat.Cli.Commands;
 
 /// <summary>
 /// A logger factory to hand out before the serve command's own exists (the Redis bus connects before the server is made):
-/// its loggers write to <see cref="Target"/> once it is set, and drop what comes before.
+/// its loggers write to <see cref="Target"/> while it is set, and drop what comes before and after (set it back to null
+/// before the target is disposed).
 /// </summary>
 internal sealed class DeferredLoggerFactory : ILoggerFactory
 {
@@ -23,7 +24,34 @@ internal sealed class DeferredLoggerFactory : ILoggerFactory
     {
         private ILogger? _inner;
 
-        private ILogger Inner => factory.Target is { } target ? _inner ??= target.CreateLogger(category) : NullLogger.Instance;
+        private ILoggerFactory? _innerFactory;
+
+        private ILogger Inner
+        {
+            get
+            {
+                if (factory.Target is not { } target)
+                {
+                    return NullLogger.Instance;
+                }
+
+                if (!ReferenceEquals(_innerFactory, target))
+                {
+                    try
+                    {
+                        _inner = target.CreateLogger(category);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return NullLogger.Instance;   // the command is ending: nothing is written any more
+                    }
+
+                    _innerFactory = target;
+                }
+
+                return _inner!;
+            }
+        }
 
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => Inner.BeginScope(state);

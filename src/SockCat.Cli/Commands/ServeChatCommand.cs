@@ -164,7 +164,16 @@ internal static class ServeChatCommand
                 // What the framer leaves is at most one line: keep the input bound above it.
                 serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
                 serverOptions.Web.MapRoutes = chat.MapRoutes;
-            }, cancellationToken, logging: factory => busLogs.Target = factory, protocolSchemes: ircListener);
+            }, cancellationToken, logging: factory => busLogs.Target = factory, protocolSchemes: ircListener, stopped: async () =>
+            {
+                // Before the serve command's log closes: leaving the other nodes logs (and their goodbyes may arrive).
+                if (bus is not null)
+                {
+                    await bus.DisposeAsync();
+                }
+
+                busLogs.Target = null;
+            });
         });
         return command;
     }
