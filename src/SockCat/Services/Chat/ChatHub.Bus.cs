@@ -14,6 +14,9 @@ public sealed partial class ChatHub
 
     private readonly IChatBus? _bus;
 
+    // What the bus was given to call (tests drive it directly).
+    internal IChatBusReceiver? BusReceiver { get; private set; }
+
     private const string LinkDown = "the link to the other chat nodes is down: until it is back you reach only the users of this node";
     private const string LinkBack = "the link to the other chat nodes is back: rooms and private messages reach every node again";
 
@@ -395,7 +398,7 @@ public sealed partial class ChatHub
         e.Release();
     }
 
-    private sealed class BusReceiver(ChatHub hub) : IChatBusReceiver
+    private sealed class Receiver(ChatHub hub) : IChatBusReceiver
     {
         public void OnMessage(ChatBusMessage message)
         {

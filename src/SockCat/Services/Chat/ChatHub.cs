@@ -51,7 +51,8 @@ public sealed partial class ChatHub
         if (bus is not null)
         {
             _bus = bus;
-            bus.Attach(new BusReceiver(this));
+            BusReceiver = new Receiver(this);
+            bus.Attach(BusReceiver);
         }
     }
 
