@@ -28,21 +28,8 @@ namespace SockCat.Redis;
 /// when it is back the node re-claims its nicks and the nodes tell each other their rooms' members again.
 /// </para>
 /// </summary>
-public sealed class RedisChatBus : IChatBus, IAsyncDisposable
+public sealed partial class RedisChatBus : IChatBus, IAsyncDisposable
 {
-    // Claims or renews: the nick's key is set to this node when free or already this node's, with a fresh expiry.
-    private const string ClaimScript = """
-        local v = redis.call('GET', KEYS[1])
-        if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
-        if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-        return 0
-        """;
-
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
-
     private readonly ConnectionMultiplexer _redis;
     private readonly ISubscriber _subscriber;
     private readonly IDatabase _database;
@@ -191,20 +178,6 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         Publish(Channel($"{_options.Prefix}:node:{holder}"), message);
     });
 
-    /// <inheritdoc />
-    public void ClaimNick(string nick)
-    {
-        _claims[nick] = 0;
-        Queue(() => ClaimAsync(nick));
-    }
-
-    /// <inheritdoc />
-    public void ReleaseNick(string nick)
-    {
-        _claims.TryRemove(nick, out _);
-        Queue(() => _database.ScriptEvaluateAsync(ReleaseScript, [NickKey(nick)], [NodeId]));
-    }
-
     /// <summary>Leaves the chat: releases this node's nicks, tells the other nodes it is gone, and closes the connection.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -230,6 +203,12 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
 
         await _redis.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// False while this node's subscription to <paramref name="room"/> (folded) is being made: what other nodes publish
+    /// there meanwhile (a join) does not reach it. For tests, which wait for it before another node acts in the room.
+    /// </summary>
+    internal bool IsSubscribing(string room) => _subscribing.ContainsKey(room);
 
     /// <summary>Drops the connection as a killed node would: no release, no goodbye (for tests of a node that dies).</summary>
     internal async ValueTask AbandonAsync()
@@ -303,21 +282,6 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         }
     }
 
-    private async Task ClaimAsync(string nick)
-    {
-        if (!_claims.ContainsKey(nick))
-        {
-            return;   // released since
-        }
-
-        var claimed = (int)await _database.ScriptEvaluateAsync(ClaimScript, [NickKey(nick)], [NodeId, (long)_options.ClaimExpiry.TotalMilliseconds]).ConfigureAwait(false);
-        if (claimed == 0 && _claims.TryRemove(nick, out _))
-        {
-            RedisChatLog.NickRefused(_logger, nick);
-            _receiver?.OnNickRefused(nick);
-        }
-    }
-
     private async Task SubscribeRoomAsync(string room)
     {
         _wantedRooms.Add(room);
@@ -338,144 +302,6 @@ public sealed class RedisChatBus : IChatBus, IAsyncDisposable
         if (_rooms.Remove(room, out var queue))
         {
             await queue.UnsubscribeAsync().ConfigureAwait(false);
-        }
-    }
-
-    // After a reconnection: subscriptions that failed while Redis was away, claims (Redis may have restarted empty).
-    private async Task RestoreAsync()
-    {
-        if (!_redis.IsConnected || !_subscriber.IsConnected(_ownChannel))
-        {
-            return;   // the next ConnectionRestored comes back here
-        }
-
-        foreach (var room in _wantedRooms.Where(r => !_rooms.ContainsKey(r)).ToList())
-        {
-            await SubscribeRoomAsync(room).ConfigureAwait(false);
-        }
-
-        await RenewAsync().ConfigureAwait(false);
-        SetConnected(true, null);
-        await _subscriber.PublishAsync(_nodesChannel, $"hello {NodeId} {(long)_options.ClaimExpiry.TotalMilliseconds}").ConfigureAwait(false);
-    }
-
-    private async Task RenewAsync()
-    {
-        var expiry = (long)_options.ClaimExpiry.TotalMilliseconds;
-        var nicks = _claims.Keys.ToArray();
-        var results = await Task.WhenAll(nicks.Select(n => _database.ScriptEvaluateAsync(ClaimScript, [NickKey(n)], [NodeId, expiry]))).ConfigureAwait(false);
-        for (var i = 0; i < nicks.Length; i++)
-        {
-            if ((int)results[i] == 0 && _claims.TryRemove(nicks[i], out _))
-            {
-                RedisChatLog.NickRefused(_logger, nicks[i]);
-                _receiver?.OnNickRefused(nicks[i]);
-            }
-        }
-    }
-
-    // Every third of the claim's expiry: renew the claims, say this node is alive, drop nodes silent for a whole expiry.
-    private async Task RenewLoopAsync()
-    {
-        using var timer = new PeriodicTimer(_options.ClaimExpiry / 3);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
-            {
-                if (!_redis.IsConnected)
-                {
-                    continue;
-                }
-
-                if (!_connected)
-                {
-                    Queue(RestoreAsync);   // a ConnectionRestored missed, or one that came before the subscriptions were back
-                }
-
-                Queue(RenewAsync);
-                Queue(() => _subscriber.PublishAsync(_nodesChannel, $"alive {NodeId} {(long)_options.ClaimExpiry.TotalMilliseconds}"));
-                var now = Environment.TickCount64;
-                foreach (var (node, seen) in _nodesSeen)
-                {
-                    if (seen.Seen < now - seen.Expiry && _nodesSeen.TryRemove(new KeyValuePair<string, (long, long)>(node, seen)))
-                    {
-                        RedisChatLog.NodeGone(_logger, node, "silent");
-                        _receiver?.OnNodeGone(node);
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private void SetConnected(bool connected, string? reason)
-    {
-        lock (_stateLock)
-        {
-            if (_connected == connected || _disposed != 0)
-            {
-                return;
-            }
-
-            _connected = connected;
-            if (connected)
-            {
-                RedisChatLog.Restored(_logger);
-            }
-            else
-            {
-                RedisChatLog.Lost(_logger, reason ?? "connection lost");
-                // Every node is new again once Redis is back: each then tells the others its rooms' members.
-                _nodesSeen.Clear();
-            }
-
-            _receiver?.OnConnectionChanged(connected, reason);
-        }
-    }
-
-    private void Seen(string node, long expiry = 0)
-    {
-        if (node == NodeId || !_connected)
-        {
-            return;
-        }
-
-        var known = _nodesSeen.TryGetValue(node, out var before);
-        // Until a node's heartbeat says its expiry, this node's own stands in for it.
-        expiry = expiry > 0 ? expiry : known ? before.Expiry : (long)_options.ClaimExpiry.TotalMilliseconds;
-        _nodesSeen[node] = (Environment.TickCount64, expiry);
-        if (!known)
-        {
-            _receiver?.OnNodeSeen(node);
-        }
-    }
-
-    private void OnNodesMessage(RedisValue value)
-    {
-        var text = (string?)value ?? "";
-        var space = text.IndexOf(' ');
-        if (space < 0)
-        {
-            return;
-        }
-
-        // "hello NODE", "alive NODE EXPIRY_MS", "bye NODE"
-        var words = text[(space + 1)..].Split(' ');
-        var node = words[0];
-        if (text.StartsWith("bye ", StringComparison.Ordinal))
-        {
-            if (_nodesSeen.TryRemove(node, out _))
-            {
-                RedisChatLog.NodeGone(_logger, node, "stopped");
-            }
-
-            _receiver?.OnNodeGone(node);
-        }
-        else
-        {
-            Seen(node, words.Length > 1 && long.TryParse(words[1], out var expiry) ? expiry : 0);
         }
     }
 

@@ -46,6 +46,15 @@ public sealed class ServeChatRedisCommandTests
 
         await alice.SendAsync("/nick alice\n/join lobby\n"u8.ToArray());
         await ReadUntilAsync(alice, "*** in #lobby (1): @alice\n");
+        // Node one listens to the room a moment after the join (off its loop): bob's join before that would not reach alice.
+        using (var cts = new CancellationTokenSource(CliRun.TestTimeout))
+        {
+            while (!(await redis.CliAsync("pubsub", "numsub", "sockcat:chat:room:#lobby")).EndsWith("\n1", StringComparison.Ordinal))
+            {
+                await Task.Delay(20, cts.Token);
+            }
+        }
+
         await bob.SendAsync("/nick bob\n/join lobby\n"u8.ToArray());
         await ReadUntilAsync(alice, "[#lobby] *** bob joined\n");
         await alice.SendAsync("hello\n/msg bob psst\n"u8.ToArray());

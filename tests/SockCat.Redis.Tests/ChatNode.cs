@@ -44,9 +44,24 @@ internal sealed class ChatNode : IAsyncDisposable
         {
             await user.SendAsync($"/join {room}");
             await user.ExpectAsync($"*** in #{room}");
+            await ListeningAsync(room);
         }
 
         return user;
+    }
+
+    /// <summary>
+    /// Waits until this node listens to <paramref name="room"/> (its subscription is made off the loop, a moment after the
+    /// join): a join on another node before that would not reach this node's users as an event (its member list would
+    /// still converge, from this node's own join).
+    /// </summary>
+    public async Task ListeningAsync(string room)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Bus.IsSubscribing("#" + room.ToLowerInvariant()))
+        {
+            await Task.Delay(10, cts.Token);
+        }
     }
 
     /// <summary>Stops as a node killed with -9 would, for Redis: no nick released, no goodbye.</summary>

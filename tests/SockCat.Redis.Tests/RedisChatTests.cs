@@ -184,6 +184,7 @@ public sealed class RedisChatTests
         {
             await alice.SendAsync($"/join {room}");
             await alice.ExpectAsync($"*** in #{room}");
+            await one.ListeningAsync(room);
             await bob.SendAsync($"/join {room}");
             await bob.ExpectAsync($"*** in #{room}");
             await alice.ExpectAsync($"[#{room}] *** bob joined");
