@@ -12,6 +12,8 @@ peers+=(ii:ii irssi:irssi weechat-headless:weechat-headless)
 peers+=(curl:curl)
 # Proxies no one here wrote, for --proxy: microsocks (SOCKS5), dante-server's danted (SOCKS5, SOCKS4), tinyproxy (HTTP CONNECT).
 peers+=(microsocks:microsocks danted:dante-server tinyproxy:tinyproxy)
+# redis-server and redis-cli: the chat tests join nodes through a real Redis and a real 3-master Redis Cluster.
+peers+=(redis-server:redis-server redis-cli:redis-tools)
 missing=()
 for p in "${peers[@]}"; do
   command -v "${p%%:*}" >/dev/null 2>&1 || missing+=("${p##*:}")

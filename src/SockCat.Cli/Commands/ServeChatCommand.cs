@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SockCat.Endpoints;
+using SockCat.Redis;
 using SockCat.Server;
 using SockCat.Services.Chat;
 
@@ -54,6 +55,17 @@ internal static class ServeChatCommand
             Description = "A browser that lost its connection keeps its nick and rooms for SECONDS while it reconnects; 0: it leaves at once",
             DefaultValueFactory = _ => 30,
         }.Real(NumberRule.SecondsOrZero("30"));
+        var redis = new Option<string?>("--redis")
+        {
+            HelpName = "URL",
+            Description = "Join other chat nodes into one chat through Redis at URL (redis://HOST:PORT), or a Redis Cluster (redis://HOST:PORT,HOST:PORT,... its seeds): rooms, private messages, members and nicks across nodes",
+        };
+        var claimExpiry = new Option<double>("--redis-claim-expiry")
+        {
+            HelpName = "SECONDS",
+            Description = "With --redis: a node that stops (killed, cut off) frees its nicks, and the others drop its users, within SECONDS",
+            DefaultValueFactory = _ => 30,
+        }.Real(new NumberRule("seconds", "30", Min: 1, Max: 86_400));
         var command = new Command("chat", """
             Chat rooms, private rooms and private messages, for people at telnet or nc and for IRC clients on the same port
             (told apart by their first line). Line protocol: /nick NAME, /join ROOM [KEY], /msg NICK TEXT, /help; a plain line
@@ -64,6 +76,7 @@ internal static class ServeChatCommand
               sockcat serve chat tcp://127.0.0.1:4444 --max-line 1024 --flood 5
               sockcat serve chat tcp://0.0.0.0:4444 irc://0.0.0.0:6667
               sockcat serve chat tcp://0.0.0.0:4444 --web http://127.0.0.1:8080     the chat page at http://127.0.0.1:8080/
+              sockcat serve chat tcp://0.0.0.0:4444 --redis redis://127.0.0.1:6379      one chat over several such nodes
               nc 127.0.0.1 4444        then: /nick alice, /join lobby, hello
             Stop with Ctrl+C: it stops accepting, lets clients finish for --drain seconds, and prints a summary.
             """);
@@ -77,7 +90,9 @@ internal static class ServeChatCommand
         // --web's URLs are listeners of the same server, beside the URL arguments.
         options.EndpointTexts = p => [.. p.GetValue(options.Endpoints) ?? [], .. p.GetValue(web) ?? []];
         command.Options.Add(resume);
-        command.SetAction((parseResult, cancellationToken) =>
+        command.Options.Add(redis);
+        command.Options.Add(claimExpiry);
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var webUrls = parseResult.GetValue(web) ?? [];
             foreach (var url in webUrls)
@@ -85,17 +100,48 @@ internal static class ServeChatCommand
                 if (!EndpointUrl.TryParse(url, out var parsed, out _) || !parsed!.IsWeb)
                 {
                     parseResult.InvocationConfiguration.Error.WriteLine($"sockcat: --web '{url}' is not a web address; write http://HOST:PORT (or https://), e.g. --web http://127.0.0.1:8080");
-                    return Task.FromResult(ExitCodes.Usage);
+                    return ExitCodes.Usage;
                 }
             }
 
             var max = parseResult.GetValue(maxLine);
             var rate = parseResult.GetValue(flood);
+            var busLogs = new DeferredLoggerFactory();
+            RedisChatBus? bus = null;
+            if (parseResult.GetValue(redis) is { } redisUrl)
+            {
+                var error = parseResult.InvocationConfiguration.Error;
+                try
+                {
+                    bus = await RedisChatBus.ConnectAsync(redisUrl, new RedisChatBusOptions
+                    {
+                        ClaimExpiry = TimeSpan.FromSeconds(parseResult.GetValue(claimExpiry)),
+                    }, busLogs, cancellationToken);
+                }
+                catch (FormatException e)
+                {
+                    error.WriteLine($"sockcat: --redis: {e.Message}");
+                    return ExitCodes.Usage;
+                }
+                catch (IOException e)
+                {
+                    error.WriteLine($"sockcat: {e.Message}; start redis-server there, or point --redis at a running one");
+                    return ExitCodes.ConnectFailed;
+                }
+            }
+
+            await using var busLifetime = bus;
+            if (bus is not null && !parseResult.GetValue(options.Quiet))
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(
+                    $"sockcat: chat node {bus.NodeId} joined through {(bus.IsCluster ? "the Redis Cluster" : "Redis")} at {parseResult.GetValue(redis)}");
+            }
+
             var hub = new ChatHub(new ChatOptions
             {
                 FloodMessagesPerSecond = rate,
                 FloodBurst = Math.Max(1, (int)Math.Min(int.MaxValue, Math.Ceiling(rate * 2))),
-            });
+            }, bus);
             var chat = new ChatService(hub, new ChatServiceOptions
             {
                 MaxLineLength = max,
@@ -113,12 +159,26 @@ internal static class ServeChatCommand
             {
                 ["irc"] = connection => chat.CreateProtocolFor(connection, ChatProtocolMode.Irc),
             };
-            return options.RunAsync(parseResult, chat.CreateProtocol, serverOptions =>
+            return await options.RunAsync(parseResult, chat.CreateProtocol, serverOptions =>
             {
                 // What the framer leaves is at most one line: keep the input bound above it.
                 serverOptions.MaxInputBufferBytes = Math.Max(serverOptions.MaxInputBufferBytes, max + 2);
                 serverOptions.Web.MapRoutes = chat.MapRoutes;
-            }, cancellationToken, new ServeHooks { ProtocolSchemes = ircListener });
+            }, cancellationToken, new ServeHooks
+            {
+                Logging = factory => busLogs.Target = factory,
+                ProtocolSchemes = ircListener,
+                Stopped = async () =>
+                {
+                    // Before the serve command's log closes: leaving the other nodes logs (and their goodbyes may arrive).
+                    if (bus is not null)
+                    {
+                        await bus.DisposeAsync();
+                    }
+
+                    busLogs.Target = null;
+                },
+            });
         });
         return command;
     }

@@ -59,7 +59,7 @@ internal enum ChatEventKind
 }
 
 /// <summary>The three ways to say something, as IRC has them.</summary>
-internal enum ChatMessageKind
+public enum ChatMessageKind
 {
     /// <summary>An ordinary message (IRC PRIVMSG; the line protocol's plain line and /msg).</summary>
     Message,

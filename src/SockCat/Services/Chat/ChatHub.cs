@@ -19,7 +19,7 @@ namespace SockCat.Services.Chat;
 /// protocol calls <c>CutSlowConsumer</c> and the user's rooms see it quit with the reason.
 /// </para>
 /// </summary>
-public sealed class ChatHub
+public sealed partial class ChatHub
 {
     // Every change of users, rooms and membership is made under this lock; readers (a sender's fan-out, a member list)
     // read snapshots without it. Changes are rare beside messages, which take no lock at all.
@@ -30,9 +30,16 @@ public sealed class ChatHub
     private long _deliveries;
     private long _slowConsumersCut;
     private long _floodDisconnects;
+    private long _userIds;
 
-    /// <summary>Creates an empty hub.</summary>
-    public ChatHub(ChatOptions? options = null)
+    /// <summary>
+    /// Creates an empty hub. With <paramref name="bus"/>, the hub is one node of a chat joined through it: room messages,
+    /// private messages, members and nicks reach the users of the other nodes (see <see cref="IChatBus"/>); without, it
+    /// serves its own users alone.
+    /// </summary>
+    /// <param name="options">The hub's rules; defaults to <see cref="ChatOptions"/>' defaults.</param>
+    /// <param name="bus">What joins this hub to the others; null (the default): none.</param>
+    public ChatHub(ChatOptions? options = null, IChatBus? bus = null)
     {
         Options = options ?? new ChatOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.MaxNickLength, 1, nameof(ChatOptions.MaxNickLength));
@@ -40,6 +47,13 @@ public sealed class ChatHub
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.FloodBurst, 1, nameof(ChatOptions.FloodBurst));
         ArgumentOutOfRangeException.ThrowIfNegative(Options.FloodMessagesPerSecond, nameof(ChatOptions.FloodMessagesPerSecond));
         Created = DateTimeOffset.UtcNow;
+        ServerUser = new ChatUser(this, Options.ServerName, Options.ServerName, Options.ServerName);
+        if (bus is not null)
+        {
+            _bus = bus;
+            BusReceiver = new Receiver(this);
+            bus.Attach(BusReceiver);
+        }
     }
 
     /// <summary>The rules the hub was created with.</summary>
@@ -107,9 +121,17 @@ public sealed class ChatHub
             {
                 return ChatResult.NickInUse;
             }
+
+            _bus?.ClaimNick(ChatNames.Fold(nick));
         }
 
         user = made;
+        if (_bus is { IsConnected: false })
+        {
+            // Those here when the link dropped were told then; a newcomer is told on arrival.
+            Notify(made, LinkDown);
+        }
+
         return ChatResult.Ok;
     }
 
@@ -144,6 +166,13 @@ public sealed class ChatHub
             _users.TryRemove(old, out _);
             _users[nick] = user;
             user.SetNick(nick);
+            if (_bus is { } bus && !ChatNames.Comparer.Equals(old, nick))
+            {
+                bus.ClaimNick(ChatNames.Fold(nick));
+                bus.ReleaseNick(ChatNames.Fold(old));
+            }
+
+            PublishToRooms(ChatBusMessageKind.Nick, user, old, nick, "");
         }
 
         DeliverToNeighbours(e, user, includeSelf: true);
@@ -167,6 +196,8 @@ public sealed class ChatHub
 
             e = ChatEvent.Rent(ChatEventKind.Quit, user, null).WithText(Cut(ChatText.Clean(reason), Options.MaxReasonLength));
             neighbours = Neighbours(user);
+            PublishToRooms(ChatBusMessageKind.Quit, user, user.Nick, null, e.Text);
+            _bus?.ReleaseNick(ChatNames.Fold(user.Nick));
             foreach (var room in user.RoomArray)
             {
                 RemoveMember(room, user);
@@ -267,6 +298,7 @@ public sealed class ChatHub
             else
             {
                 _rooms[roomName] = existing;
+                _bus?.Subscribe(ChatNames.Fold(roomName));
             }
 
             existing.Invited.Remove(user);
@@ -274,6 +306,7 @@ public sealed class ChatHub
             existing.MemberArray = members = [.. existing.MemberArray, new ChatMember(user, created)];
             user.RoomArray = [.. user.RoomArray, existing];
             room = existing;
+            Publish(ChatBusMessageKind.Join, user, existing, "");
         }
 
         Deliver(ChatEvent.Rent(ChatEventKind.Join, user, room), members, user, includeActor: true);
@@ -299,6 +332,7 @@ public sealed class ChatHub
                 return ChatResult.NotInRoom;
             }
 
+            Publish(ChatBusMessageKind.Part, user, room, Cut(ChatText.Clean(reason), Options.MaxReasonLength));
             RemoveMember(room, user);
             user.RoomArray = [.. user.RoomArray.Where(r => !ReferenceEquals(r, room))];
         }
@@ -341,6 +375,13 @@ public sealed class ChatHub
         }
 
         Interlocked.Increment(ref _messages);
+        if (_bus is { IsConnected: true } bus)
+        {
+            // Through the bus even for this node's members: every node then delivers the room's messages in the bus's order.
+            bus.PublishToRoom(ChatNames.Fold(room.Name), BusMessage(ChatBusMessageKind.RoomMessage, user, user.Nick, room.Name, null, ChatText.Clean(text), kind));
+            return ChatResult.Ok;
+        }
+
         Deliver(ChatEvent.Rent(ChatEventKind.Message, user, room).WithMessage(kind, ChatText.Clean(text), null), room.MemberArray, user, includeActor: false);
         return ChatResult.Ok;
     }
@@ -356,7 +397,7 @@ public sealed class ChatHub
         target = FindUser(nick);
         if (target is null)
         {
-            return ChatResult.NoSuchNick;
+            return SendToRemoteUser(user, nick, kind, text, out target);
         }
 
         if (text.Length == 0)
@@ -465,6 +506,7 @@ public sealed class ChatHub
             }
 
             members = room.MemberArray;
+            Publish(ChatBusMessageKind.Part, target, room, Cut($"kicked by {user.Nick}: {ChatText.Clean(reason)}", Options.MaxReasonLength));
             RemoveMember(room, target);
             target.RoomArray = [.. target.RoomArray.Where(r => !ReferenceEquals(r, room))];
         }
@@ -720,6 +762,8 @@ public sealed class ChatHub
         if (room.MemberArray.Length == 0)
         {
             _rooms.TryRemove(new KeyValuePair<string, ChatRoom>(room.Name, room));
+            room.RemoteArray = [];
+            _bus?.Unsubscribe(ChatNames.Fold(room.Name));
             foreach (var invited in room.Invited)
             {
                 invited.InvitedTo.Remove(room);

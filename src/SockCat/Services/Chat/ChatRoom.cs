@@ -5,6 +5,9 @@ namespace SockCat.Services.Chat;
 /// <param name="IsOperator">True for the room's creator and those an operator gave +o.</param>
 internal readonly record struct ChatMember(ChatUser User, bool IsOperator);
 
+/// <summary>A member of a room on another node: the node, and the user as this node shows it.</summary>
+internal sealed record RemoteMember(string Node, ChatUser User);
+
 /// <summary>
 /// A room of a <see cref="ChatHub"/>, made when its first member joins (who becomes its operator) and gone when its last
 /// leaves. Readable from any thread: each property is a snapshot; it changes only through the hub's operations.
@@ -13,6 +16,7 @@ internal readonly record struct ChatMember(ChatUser User, bool IsOperator);
 internal sealed class ChatRoom
 {
     private ChatMember[] _members = [];
+    private RemoteMember[] _remote = [];
     private string _topic = "";
     private string _topicSetBy = "";
     private DateTimeOffset _topicSetAt;
@@ -57,11 +61,29 @@ internal sealed class ChatRoom
     /// <summary>True when the room has a key or is invite-only: left out of room lists for those not in it.</summary>
     public bool IsPrivate => _inviteOnly || _key is not null;
 
-    /// <summary>The members now, in the order they joined: a snapshot.</summary>
-    public IReadOnlyList<ChatMember> Members => Volatile.Read(ref _members);
+    /// <summary>
+    /// The members now, in the order they joined: a snapshot. With a bus, the members on other nodes follow this node's
+    /// (never operators here: a room's modes are each node's own).
+    /// </summary>
+    public IReadOnlyList<ChatMember> Members
+    {
+        get
+        {
+            var local = Volatile.Read(ref _members);
+            var remote = Volatile.Read(ref _remote);
+            return remote.Length == 0 ? local : [.. local, .. remote.Select(r => new ChatMember(r.User, false))];
+        }
+    }
 
-    /// <summary>How many members the room has now.</summary>
-    public int MemberCount => Volatile.Read(ref _members).Length;
+    /// <summary>How many members the room has now, on every node.</summary>
+    public int MemberCount => Volatile.Read(ref _members).Length + Volatile.Read(ref _remote).Length;
+
+    // The room's members on other nodes, as their nodes announced them. Written under the hub's lock.
+    internal RemoteMember[] RemoteArray
+    {
+        get => Volatile.Read(ref _remote);
+        set => Volatile.Write(ref _remote, value);
+    }
 
     /// <summary>The room's modes as IRC writes them (<c>+itnk</c>, without the key itself).</summary>
     public string ModeString =>

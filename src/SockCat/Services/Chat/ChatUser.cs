@@ -38,6 +38,7 @@ internal sealed class ChatUser
     internal ChatUser(ChatHub hub, IConnection connection, IChatClient client, string nick, string userName, string realName)
     {
         Hub = hub;
+        Id = hub.NextUserId();
         Connection = connection;
         _client = client;
         _nick = nick;
@@ -48,6 +49,28 @@ internal sealed class ChatUser
         _floodTokens = hub.Options.FloodBurst;
         _floodStamp = Environment.TickCount64;
     }
+
+    // A user of another node, as this node shows it (a message's source, a room's member): no connection, nothing is
+    // ever queued for it (it is gone from the start, so Enqueue and DeliverNow drop).
+    internal ChatUser(ChatHub hub, string nick, string userName, string host)
+    {
+        Hub = hub;
+        Connection = null!;
+        _client = null!;
+        _nick = nick;
+        UserName = userName;
+        RealName = "";
+        Host = host;
+        Since = DateTimeOffset.UtcNow;
+        IsRemote = true;
+        _gone = true;
+    }
+
+    /// <summary>The user's number on this node (for the bus: its own room messages come back without the sender).</summary>
+    internal long Id { get; }
+
+    /// <summary>True for a user of another node, as a message's source or a room's member.</summary>
+    internal bool IsRemote { get; }
 
     /// <summary>The hub the user is registered with.</summary>
     public ChatHub Hub { get; }
