@@ -121,6 +121,24 @@ public sealed partial class RelayCommandTests
         Assert.DoesNotContain("Relayed connection", result.Output);
     }
 
+    [Fact]
+    public async Task Relay_DefaultRoom_HalfTheClients_ASixthWithSplice()
+    {
+        // Two descriptors per relay, six with --splice (a pipe's two ends per direction): the default --max-conns follows.
+        var plain = await RoomForAsync();
+        var spliced = await RoomForAsync("--splice");
+        Assert.True(plain > 3, $"room for {plain}");
+        Assert.Equal(plain / 3, spliced);
+
+        static async Task<int> RoomForAsync(params string[] more)
+        {
+            await using var relay = await Relay.StartAsync("tcp://127.0.0.1:0", "tcp://127.0.0.1:9", more);
+            var result = await relay.StopAsync();
+            var line = Assert.Single(result.Error.Split('\n'), l => l.Contains(": room for ", StringComparison.Ordinal));
+            return int.Parse(line.Split(": room for ")[1].Split(' ')[0]);
+        }
+    }
+
     [Theory]
     [InlineData("udp://127.0.0.1:5", "sockcat: relay carries a byte stream, and udp://127.0.0.1:5 is not one; give TO as tcp://HOST:PORT, unix:///PATH, tls://HOST:PORT or ws://HOST:PORT/PATH\n")]
     [InlineData("tcp://127.0.0.1:0", "sockcat: TO tcp://127.0.0.1:0 has port 0, which only means something when listening; give the target's port, e.g. tcp://127.0.0.1:80\n")]

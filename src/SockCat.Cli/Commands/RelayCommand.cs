@@ -158,10 +158,12 @@ internal static class RelayCommand
                             listener.Path, new WebSocketToStreamRelay(target, connect, settings.Binary, relayLogger!).CreateHandler);
                     }
 
-                    // A relay holds two descriptors, the client's and TO's: by default, room for half as many clients.
+                    // A relay holds two descriptors, the client's and TO's (six with --splice: a pipe's two ends per
+                    // direction): by default, room for a half (a sixth) as many clients.
                     if (serverOptions.MaxConnections is null && OpenFileLimit.Current is { } limit)
                     {
-                        serverOptions.MaxConnections = Math.Max(1, OpenFileLimit.ConnectionsAllowed(limit) / 2);
+                        var perRelay = parseResult.GetValue(splice) ? 6 : 2;
+                        serverOptions.MaxConnections = Math.Max(1, OpenFileLimit.ConnectionsAllowed(limit) / perRelay);
                     }
                 },
                 cancellationToken);
