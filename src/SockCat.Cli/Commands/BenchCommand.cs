@@ -139,6 +139,21 @@ internal static class BenchCommand
             return false;
         }
 
+        var also = new List<EndpointUrl>();
+        if (p.CommandResult.Command.Options.Contains(o.Also))
+        {
+            foreach (var text in p.GetValue(o.Also) ?? [])
+            {
+                if (!EndpointUrl.TryParse(text, out var node, out var why))
+                {
+                    problem = $"--also: {why}";
+                    return false;
+                }
+
+                also.Add(node!);
+            }
+        }
+
         var sources = new List<IPAddress>();
         if (p.GetValue(o.Source) is { } list)
         {
@@ -188,6 +203,7 @@ internal static class BenchCommand
         {
             Mode = mode,
             Url = url!,
+            AlsoUrls = also,
             Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast or BenchMode.Chat => 100, _ => 1 },
             MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
