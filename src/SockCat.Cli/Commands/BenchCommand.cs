@@ -271,7 +271,7 @@ internal static class BenchCommand
         var o = r.Options;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn(new TableColumn("").RightAligned());
         table.ShowHeaders = false;
-        table.Title = new TableTitle($"sockcat bench {o.Mode.ToString().ToLowerInvariant()} {o.Url}");
+        table.Title = new TableTitle($"sockcat bench {o.Mode.ToString().ToLowerInvariant()} {o.Url}{string.Concat(o.AlsoUrls.Select(u => $" --also {u}"))}");
         string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
         table.AddRow("connections", F($"{r.Connected:N0} of {o.Connections:N0} in {r.ConnectSeconds:0.000} s"));
         switch (o.Mode)
