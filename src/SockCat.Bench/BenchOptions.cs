@@ -11,6 +11,12 @@ public sealed record BenchOptions
 
     public required EndpointUrl Url { get; init; }
 
+    /// <summary>
+    /// Chat mode: more servers (nodes of one chat) beside <see cref="Url"/>; users are spread round-robin over all of them
+    /// by their place in their room, so every room has members on every node. Empty: every user on <see cref="Url"/>.
+    /// </summary>
+    public IReadOnlyList<EndpointUrl> AlsoUrls { get; init; } = [];
+
     public int Connections { get; init; } = 1;
 
     /// <summary>Bytes per message (pingpong); the unit of <see cref="MessageCount"/> for stream.</summary>
@@ -138,6 +144,19 @@ public sealed record BenchOptions
         if (Mode == BenchMode.Chat && (Rooms < 1 || Connections < 2 * Rooms || MessageSize < BroadcastDriver.MinimumLineSize))
         {
             return $"bench chat needs --rooms 1 or more, --connections at least twice --rooms and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+        }
+
+        if (AlsoUrls.Count > 0 && Mode != BenchMode.Chat)
+        {
+            return "--also applies to bench chat only";
+        }
+
+        foreach (var also in AlsoUrls)
+        {
+            if (also.Scheme is not (EndpointScheme.Tcp or EndpointScheme.Unix) || (also.Scheme == EndpointScheme.Tcp && also.Port == 0))
+            {
+                return $"--also {also}: bench chat needs a tcp://host:port or unix:///path.sock; e.g. --also tcp://127.0.0.1:4445";
+            }
         }
 
         if (Mode == BenchMode.Chat && LinesPerSecondPerUser < 0)

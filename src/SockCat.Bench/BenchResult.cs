@@ -68,6 +68,18 @@ public sealed record BenchResult
         w.WriteStartObject();
         w.WriteString("mode", Options.Mode.ToString().ToLowerInvariant());
         w.WriteString("url", Options.Url.ToString());
+        if (Options.AlsoUrls.Count > 0)
+        {
+            // Only when given, so a single-server run's JSON stays what it was.
+            w.WriteStartArray("also");
+            foreach (var also in Options.AlsoUrls)
+            {
+                w.WriteStringValue(also.ToString());
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteNumber("connections", Options.Connections);
         w.WriteNumber("size", Options.MessageSize);
         w.WriteNumber("window", Options.Window);

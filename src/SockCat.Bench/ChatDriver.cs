@@ -15,7 +15,8 @@ namespace SockCat.Bench;
 /// puts in front of it (<c>[#r0] &lt;b17&gt; </c> or ncat's <c>&lt;user5&gt; </c>); the server's other lines (welcome, join
 /// notices) are skipped. A sender keeps <see cref="BenchOptions.Window"/> lines in flight: the next goes when the oldest
 /// has reached its whole room. One epoll loop on one thread drives every client; it measures deliveries per second and
-/// each delivery's latency from its send. The line format is <see cref="BroadcastDriver"/>'s.
+/// each delivery's latency from its send. The line format is <see cref="BroadcastDriver"/>'s. With
+/// <see cref="BenchOptions.AlsoUrls"/> the users are spread over several nodes of one chat (<see cref="NodeOf"/>).
 /// </summary>
 /// <remarks>
 /// Protocols (<see cref="BenchOptions.ChatProtocol"/>): <c>line</c> sends <c>/nick bN</c> and <c>/join rK</c> first
@@ -88,18 +89,24 @@ internal sealed unsafe class ChatDriver : IDisposable
     /// <summary>Members of room <paramref name="room"/> among <paramref name="connections"/>.</summary>
     private int RoomSize(int room) => _options.Connections / _rooms + (room < _options.Connections % _rooms ? 1 : 0);
 
+    /// <summary>
+    /// The server (0 for the URL, then each --also) of connection <paramref name="index"/>: round-robin by its place in its
+    /// room, so that with several nodes every room has members on every node and its lines must cross between them.
+    /// </summary>
+    internal static int NodeOf(int index, int rooms, int nodes) => index / rooms % nodes;
+
     private BenchResult Run(Action<BenchProgress>? progress, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
-        var endpoint = Resolve(_options.Url);
+        EndPoint[] endpoints = [Resolve(_options.Url), .. _options.AlsoUrls.Select(Resolve)];
         _expected = new int[_options.Connections][];
         _reached = new int[_options.Connections, _window];
 
         for (var i = 0; i < _options.Connections && !cancellationToken.IsCancellationRequested; i++)
         {
             _expected[i] = new int[RoomSize(i % _rooms)];
-            if (!Connect(endpoint, i))
+            if (!Connect(endpoints[NodeOf(i, _rooms, endpoints.Length)], i))
             {
                 break;
             }

@@ -139,6 +139,21 @@ internal static class BenchCommand
             return false;
         }
 
+        var also = new List<EndpointUrl>();
+        if (p.CommandResult.Command.Options.Contains(o.Also))
+        {
+            foreach (var text in p.GetValue(o.Also) ?? [])
+            {
+                if (!EndpointUrl.TryParse(text, out var node, out var why))
+                {
+                    problem = $"--also: {why}";
+                    return false;
+                }
+
+                also.Add(node!);
+            }
+        }
+
         var sources = new List<IPAddress>();
         if (p.GetValue(o.Source) is { } list)
         {
@@ -188,6 +203,7 @@ internal static class BenchCommand
         {
             Mode = mode,
             Url = url!,
+            AlsoUrls = also,
             Connections = p.GetValue(o.Connections) ?? mode switch { BenchMode.Conns => 1000, BenchMode.Broadcast or BenchMode.Chat => 100, _ => 1 },
             MessageSize = o.Get(p, o.Size),
             DurationSeconds = duration,
@@ -255,7 +271,7 @@ internal static class BenchCommand
         var o = r.Options;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn(new TableColumn("").RightAligned());
         table.ShowHeaders = false;
-        table.Title = new TableTitle($"sockcat bench {o.Mode.ToString().ToLowerInvariant()} {o.Url}");
+        table.Title = new TableTitle($"sockcat bench {o.Mode.ToString().ToLowerInvariant()} {o.Url}{string.Concat(o.AlsoUrls.Select(u => $" --also {u}"))}");
         string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
         table.AddRow("connections", F($"{r.Connected:N0} of {o.Connections:N0} in {r.ConnectSeconds:0.000} s"));
         switch (o.Mode)

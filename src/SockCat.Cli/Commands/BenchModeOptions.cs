@@ -157,6 +157,12 @@ internal sealed class BenchModeOptions(BenchMode mode)
         DefaultValueFactory = _ => 0,
     }.Real(new NumberRule("lines a second", "1", Min: 0));
 
+    public readonly Option<string[]> Also = new("--also")
+    {
+        Description = "Another node of the same chat (repeatable): users are spread round-robin over URL and these, each room over every node, and every line is still checked at every member",
+        HelpName = "URL",
+    };
+
     public readonly Option<bool> Json = new("--json") { Description = "Print the result as one JSON object on stdout" };
     public readonly Option<bool> NoProgress = new("--no-progress") { Description = "No progress line on stderr" };
 
@@ -173,7 +179,7 @@ internal sealed class BenchModeOptions(BenchMode mode)
             // The broadcast driver runs on one epoll loop, connects all at once and measures for a duration: none of --io,
             // --count, the connect pacing, the sources or --threads applies to it.
             BenchMode.Broadcast => [Connections, Size, Duration, Window, Warmup, ConnectTimeout, Json, NoProgress],
-            BenchMode.Chat => [Connections, Rooms, ChatProtocol, LineRate, Size, Duration, Window, Warmup, ConnectTimeout, Json, NoProgress],
+            BenchMode.Chat => [Connections, Rooms, ChatProtocol, LineRate, Size, Duration, Window, Warmup, ConnectTimeout, Also, Json, NoProgress],
             _ => [Connections, .. traffic, Source, Sources, Rate, Burst, ConnectTimeout, Threads, Io, Json, NoProgress],
         };
         foreach (var o in options)
