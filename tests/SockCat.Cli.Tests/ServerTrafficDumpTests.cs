@@ -42,7 +42,8 @@ public sealed class ServerTrafficDumpTests
     [Theory]
     [InlineData("epoll")]
     [InlineData("kestrel")]
-    public async Task Relay_HexdumpToFile_ClientsRequestAndTargetsAnswer_OnTheClientsConnection(string transport)
+    [InlineData("epoll", "--splice")] // splice(2) would move the bytes past the dump: with a dump the relay copies them
+    public async Task Relay_HexdumpToFile_ClientsRequestAndTargetsAnswer_OnTheClientsConnection(string transport, string? more = null)
     {
         using var target = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         target.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -57,7 +58,8 @@ public sealed class ServerTrafficDumpTests
         });
         using var file = new TempFile();
         await using var relay = await Server.StartAsync(
-            ["relay", "tcp://127.0.0.1:0", $"tcp://127.0.0.1:{((IPEndPoint)target.LocalEndPoint!).Port}", "--transport", transport, "--hexdump", file.Path]);
+            ["relay", "tcp://127.0.0.1:0", $"tcp://127.0.0.1:{((IPEndPoint)target.LocalEndPoint!).Port}", "--transport", transport, "--hexdump", file.Path,
+                .. more is null ? Array.Empty<string>() : [more]]);
 
         string peerName;
         using (var client = await ConnectAsync(relay.Port))

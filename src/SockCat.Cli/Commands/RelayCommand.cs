@@ -45,7 +45,7 @@ internal static class RelayCommand
             + " (HTTP CONNECT); the proxy resolves host names [default: $ALL_PROXY, or $HTTPS_PROXY for a tls:// or wss:// TO]";
         var splice = new Option<bool>("--splice")
         {
-            Description = "tcp:// and unix:// on the epoll engine: move the bytes with splice(2), in the kernel, instead of copying them through sockcat",
+            Description = "tcp:// and unix:// on the epoll engine: move the bytes with splice(2), in the kernel, instead of copying them through sockcat (not with --hexdump or --log-traffic, which must see them)",
         };
         var webSocket = new WebSocketOptions();
         webSocket.Binary.Description = "ws:// TO or FROM: each read of the stream side is one binary message, and messages are written to it as they come (default: a line is a text message, each text message a line)";

@@ -18,7 +18,8 @@ public sealed record RelayOptions
     /// <summary>
     /// On the epoll engine, a tcp:// or unix:// relay moves the bytes with splice(2), socket to pipe to socket, without
     /// copying them through the process: a pipe per direction, opened on first use, holding at most its capacity (64 KiB)
-    /// or the output bound, whichever is less. Other transports and tls:// targets copy as usual. Defaults to false
+    /// or the output bound, whichever is less. Other transports, tls:// targets and a server with a
+    /// <see cref="ServerOptions.TrafficObserver"/> (which must see the bytes) copy as usual. Defaults to false
     /// (docs/benchmarks.md, relay: the CPU time it saves per GiB).
     /// </summary>
     public bool Splice { get; init; }

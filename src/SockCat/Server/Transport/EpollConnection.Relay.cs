@@ -56,7 +56,8 @@ internal sealed unsafe partial class EpollConnection
     public void Pair(EpollConnection outbound, bool splice)
     {
         outbound._flags &= ~FlagConnecting;
-        if (splice)
+        // A traffic observer must see every byte, and splice(2) moves them past the process: with one, the relay copies.
+        if (splice && Host.Traffic is null)
         {
             _flags |= FlagSplice;
             outbound._flags |= FlagSplice;
