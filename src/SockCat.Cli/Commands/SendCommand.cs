@@ -285,12 +285,23 @@ internal static class SendCommand
         }
     }
 
+    /// <summary>Ctrl+C or SIGTERM mid-transfer: one line on what got where (unless --quiet), and the signal's exit code.</summary>
+    private static async Task<int> StoppedAsync(SendSettings settings, TextWriter error, StopSignals signals, string what)
+    {
+        if (!settings.Quiet)
+        {
+            await error.WriteLineAsync($"sockcat: stopped {what}").ConfigureAwait(false);
+        }
+
+        return signals.ExitCode;
+    }
+
     private static async Task<int> RawOutcomeAsync(StreamBridgeResult result, UploadStream upload, SendSettings settings, string peerName, TimeSpan took, TextWriter error, StopSignals signals)
     {
         switch (result.Outcome)
         {
             case StreamBridgeOutcome.Cancelled:
-                return signals.ExitCode;
+                return await StoppedAsync(settings, error, signals, $"after {upload.PayloadBytes} bytes to {peerName}; the device may have received part of it").ConfigureAwait(false);
             case StreamBridgeOutcome.Completed or StreamBridgeOutcome.QuitAfterInputEnd:
                 if (!settings.Quiet)
                 {
@@ -315,7 +326,7 @@ internal static class SendCommand
     {
         if (result.Outcome == StreamBridgeOutcome.Cancelled)
         {
-            return signals.ExitCode;
+            return await StoppedAsync(settings, error, signals, $"after {upload.PayloadBytes} bytes of {label}; the receiver keeps nothing of an unfinished upload").ConfigureAwait(false);
         }
 
         if (result.Outcome == StreamBridgeOutcome.InputFailed)
