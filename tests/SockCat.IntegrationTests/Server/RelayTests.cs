@@ -263,6 +263,7 @@ public sealed class RelayTests
     [InlineData(TestTransport.EpollTcp, "unix")]
     [InlineData(TestTransport.EpollTcp, "tls")]
     [InlineData(TestTransport.KestrelTls, "tcp")]
+    [InlineData(TestTransport.EpollTls, "tcp")]
     public async Task Relay_NothingListensAtTheTarget_ClientClosedWithTheReasonLoggedAndTheNextClientTriesAgain(TestTransport transport, string targetKind)
     {
         var url = targetKind switch
