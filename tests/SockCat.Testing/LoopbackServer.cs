@@ -48,7 +48,7 @@ public sealed class LoopbackServer : IAsyncDisposable
         {
             Transport = transport switch
             {
-                TestTransport.EpollTcp or TestTransport.EpollUnix => ServerTransport.Epoll,
+                TestTransport.EpollTcp or TestTransport.EpollUnix or TestTransport.EpollTls => ServerTransport.Epoll,
                 TestTransport.KestrelEpollTcp or TestTransport.KestrelEpollUnix => ServerTransport.KestrelEpoll,
                 _ => ServerTransport.Kestrel,
             },
@@ -71,7 +71,7 @@ public sealed class LoopbackServer : IAsyncDisposable
     {
         TestTransport.EpollUnix or TestTransport.KestrelUnix or TestTransport.KestrelEpollUnix =>
             EndpointUrl.Parse($"unix://{Path.Combine(Path.GetTempPath(), $"sockcat-test-{Guid.NewGuid():N}.sock")}"),
-        TestTransport.KestrelTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
+        TestTransport.KestrelTls or TestTransport.EpollTls => EndpointUrl.Parse("tls://127.0.0.1:0"),
         _ => EndpointUrl.Parse("tcp://127.0.0.1:0"),
     };
 

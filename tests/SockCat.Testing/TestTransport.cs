@@ -12,6 +12,9 @@ public enum TestTransport
     KestrelTls,
     KestrelEpollTcp,
     KestrelEpollUnix,
+
+    /// <summary>tls:// with the default transport (epoll): Kestrel's TLS pipeline over the engine's loop, which can half-close.</summary>
+    EpollTls,
 }
 
 /// <summary>xunit member data: the transport matrix.</summary>
@@ -20,7 +23,7 @@ public static class TransportMatrix
     public static TheoryData<TestTransport> All => [.. Enum.GetValues<TestTransport>()];
 
     /// <summary>Transports whose peers have IP addresses (for accept filters).</summary>
-    public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp];
+    public static TheoryData<TestTransport> Ip => [TestTransport.EpollTcp, TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp, TestTransport.EpollTls];
 
     /// <summary>Plain-text transports (under --single a waiting TLS client cannot even finish its handshake).</summary>
     public static TheoryData<TestTransport> Plain => [TestTransport.EpollTcp, TestTransport.EpollUnix, TestTransport.KestrelTcp, TestTransport.KestrelUnix, TestTransport.KestrelEpollTcp, TestTransport.KestrelEpollUnix];

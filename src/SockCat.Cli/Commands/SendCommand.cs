@@ -170,7 +170,8 @@ internal static class SendCommand
                 BufferSize = 256 * 1024,
                 QuitAfterInputEnd = settings.Wait ?? (speaksProtocol ? null : TimeSpan.FromSeconds(10)),
                 // With a size or chunks the receiver knows the end without our FIN, and waits for none: a tls:// receiver
-                // hosted on Kestrel takes a half-close for a close, before it could answer.
+                // on Kestrel's sockets (--transport kestrel, or a build from before the loop hosted tls) takes a half-close
+                // for a close, before it could answer.
                 HalfClose = header is null || (header.Size is null && !header.Chunked),
             };
             var clock = Stopwatch.StartNew();

@@ -23,7 +23,8 @@ public sealed class ServerOptions
     public const int FileDescriptorReserve = 100;
 
     /// <summary>
-    /// The transport for tcp and unix listeners; tls listeners are always hosted by Kestrel.
+    /// The transport for tcp and unix listeners; tls listeners are always hosted by Kestrel's pipeline, over the epoll
+    /// loop where tcp runs on it (so they can half-close) and over Kestrel's sockets with <see cref="ServerTransport.Kestrel"/>.
     /// Defaults to <see cref="ServerTransport.Auto"/>: the epoll loop on Linux x86-64, Kestrel's sockets elsewhere.
     /// </summary>
     public ServerTransport Transport { get; set; } = ServerTransport.Auto;

@@ -15,7 +15,7 @@ public enum ServerTransport
     /// <summary>
     /// Kestrel hosting the same protocols over the engine's epoll loop, plugged in as Kestrel's transport
     /// (<c>IConnectionListenerFactory</c>): Kestrel's connection pipeline on our sockets. Linux x86-64 only, as
-    /// <see cref="Epoll"/>; tls listeners stay on Kestrel's socket transport.
+    /// <see cref="Epoll"/>. tls listeners run this way with <see cref="Epoll"/> too.
     /// </summary>
     KestrelEpoll,
 }

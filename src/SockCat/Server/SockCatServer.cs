@@ -27,7 +27,8 @@ namespace SockCat.Server;
 /// var bound = await server.StartAsync();
 /// </code>
 /// tcp and unix listeners run on the engine's epoll loops (Linux x86-64) or on Kestrel's socket transport
-/// (elsewhere, or with <see cref="ServerTransport.Kestrel"/>); tls listeners on Kestrel. The connection log lines and
+/// (elsewhere, or with <see cref="ServerTransport.Kestrel"/>); tls listeners on Kestrel's pipeline, over the epoll loop
+/// where tcp runs on it (a half-close is then close_notify and a FIN), else Kestrel's sockets. The connection log lines and
 /// the registry are the same on every transport.
 /// </summary>
 public sealed class SockCatServer : IAsyncDisposable

@@ -18,7 +18,7 @@ public sealed class AttachDescriptorTests
 
     public static TheoryData<TestTransport> Epoll => [TestTransport.EpollTcp, TestTransport.EpollUnix];
 
-    public static TheoryData<TestTransport> NoLoop => [TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp];
+    public static TheoryData<TestTransport> NoLoop => [TestTransport.KestrelTcp, TestTransport.KestrelTls, TestTransport.KestrelEpollTcp, TestTransport.EpollTls];
 
     [Theory]
     [MemberData(nameof(Epoll))]

@@ -29,6 +29,8 @@ public sealed class RelayTests
         { TestTransport.KestrelTls, "tcp" },
         { TestTransport.KestrelTls, "unix" },
         { TestTransport.KestrelEpollTcp, "tcp" },
+        { TestTransport.EpollTls, "tcp" },
+        { TestTransport.EpollTls, "tls" },
     };
 
     [Theory]
@@ -78,13 +80,19 @@ public sealed class RelayTests
         { TestTransport.EpollUnix, "tcp", true },
     };
 
-    /// <summary>Where the client's connection can be half-closed while its input goes on: not Kestrel's (aspnetcore#14937).</summary>
+    /// <summary>
+    /// Where the client's connection can be half-closed while its input goes on: not on Kestrel's socket transport
+    /// (aspnetcore#14937), but tls:// on the engine's loop sends close_notify and then its FIN.
+    /// </summary>
     public static TheoryData<TestTransport, string> HalfCloseMatrix => new()
     {
         { TestTransport.EpollTcp, "tcp" },
         { TestTransport.EpollTcp, "unix" },
         { TestTransport.EpollTcp, "tls" },
         { TestTransport.EpollUnix, "tcp" },
+        { TestTransport.EpollTls, "tcp" },
+        { TestTransport.EpollTls, "unix" },
+        { TestTransport.KestrelEpollTcp, "tcp" },
     };
 
     [Theory]
@@ -123,11 +131,11 @@ public sealed class RelayTests
     [Theory]
     [InlineData(TestTransport.KestrelTcp, "tcp")]
     [InlineData(TestTransport.KestrelTls, "tcp")]
-    [InlineData(TestTransport.KestrelEpollTcp, "unix")]
+    [InlineData(TestTransport.KestrelUnix, "unix")]
     public async Task Relay_OnKestrel_TargetSendsThenCloses_ClientReadsItAllThenEndOfStream(TestTransport transport, string targetKind)
     {
-        // As an HTTP/1.0 server answers: Kestrel cannot half-close, so the target's end closes the client's connection,
-        // after every byte the target sent.
+        // As an HTTP/1.0 server answers: Kestrel's socket transport cannot half-close, so the target's end closes the
+        // client's connection, after every byte the target sent. (On the epoll loop, HalfCloseMatrix: a FIN instead.)
         var answer = RandomNumberGenerator.GetBytes(1024 * 1024 + 3);
         await using var target = await Target.StartAsync(targetKind);
         var observer = new Observer();
@@ -255,6 +263,7 @@ public sealed class RelayTests
     [InlineData(TestTransport.EpollTcp, "unix")]
     [InlineData(TestTransport.EpollTcp, "tls")]
     [InlineData(TestTransport.KestrelTls, "tcp")]
+    [InlineData(TestTransport.EpollTls, "tcp")]
     public async Task Relay_NothingListensAtTheTarget_ClientClosedWithTheReasonLoggedAndTheNextClientTriesAgain(TestTransport transport, string targetKind)
     {
         var url = targetKind switch

@@ -86,6 +86,7 @@ public sealed class ChatServerTests
     [InlineData(TestTransport.EpollUnix)]
     [InlineData(TestTransport.KestrelEpollUnix)]
     [InlineData(TestTransport.KestrelUnix)]
+    [InlineData(TestTransport.EpollTls)]
     public async Task StalledReader_IsCut_TheRoomIsTold_OthersGetEveryLine(TestTransport transport)
     {
         var chat = new ChatService(new ChatHub(new ChatOptions { FloodMessagesPerSecond = 0 }));

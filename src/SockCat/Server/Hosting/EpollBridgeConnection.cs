@@ -19,7 +19,8 @@ namespace SockCat.Server.Hosting;
 /// output pipe, loop) runs on the loop thread within one receive, without a thread hop.
 /// </summary>
 internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProtocol, IValueTaskSource<bool>,
-    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature
+    IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature,
+    IConnectionHalfCloseFeature
 {
     // At most this much output per hand-over: the loop takes a chunk only while its queue is within the bound, so its queue
     // never passes twice the bound (where the engine would close the connection as a peer that does not read).
@@ -39,7 +40,7 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
     private readonly int _chunk;
     private readonly long _number = Interlocked.Increment(ref _lastId);
     private readonly CancellationTokenSource _closedSource = new();
-    private readonly FeatureCollection _features = new(5);
+    private readonly FeatureCollection _features = new(6);
     private ManualResetValueTaskSourceCore<bool> _sent;
     private ReadOnlySequence<byte> _pending;
     private IDictionary<object, object?>? _items;
@@ -70,6 +71,7 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
         _features.Set<IConnectionItemsFeature>(this);
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IConnectionEndPointFeature>(this);
+        _features.Set<IConnectionHalfCloseFeature>(this);
     }
 
     public override string ConnectionId
@@ -113,6 +115,17 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
         {
             _connection.Post(ClosePosted, null);
         }
+    }
+
+    /// <summary>
+    /// Completes the output pipe itself (middleware may have replaced <see cref="Transport"/>): the pump hands the loop
+    /// what is left, then asks it to shut down the send side (<c>shutdown(SHUT_WR)</c> once its queue is sent), while
+    /// the input pipe is fed as before.
+    /// </summary>
+    public Task ShutdownSendAsync()
+    {
+        _output.Writer.Complete();
+        return Task.CompletedTask;
     }
 
     // ---- IConnectionProtocol: called by the epoll loop, on its thread ----

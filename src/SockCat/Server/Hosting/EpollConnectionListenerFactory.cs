@@ -6,10 +6,11 @@ using SockCat.Endpoints;
 namespace SockCat.Server.Hosting;
 
 /// <summary>
-/// Kestrel's transport for <see cref="ServerTransport.KestrelEpoll"/>: each tcp or unix endpoint Kestrel binds is
-/// listened on by an <see cref="EpollConnectionListener"/>, i.e. by the engine's own epoll loop, and Kestrel's pipeline
-/// (admission, <see cref="ProtocolConnectionHandler"/>) runs over pipes fed by that loop. tls endpoints are left to the
-/// socket transport registered beside it (<see cref="CanBind"/> says no to them), as on <see cref="ServerTransport.Kestrel"/>.
+/// Kestrel's transport for <see cref="ServerTransport.KestrelEpoll"/>, and for tls endpoints wherever tcp runs on the
+/// epoll loop: each endpoint Kestrel binds is listened on by an <see cref="EpollConnectionListener"/>, i.e. by the
+/// engine's own epoll loop, and Kestrel's pipeline (admission, TLS, <see cref="ProtocolConnectionHandler"/>) runs over
+/// pipes fed by that loop. There a connection can half-close (<see cref="IConnectionHalfCloseFeature"/>), which Kestrel's
+/// socket transport cannot (aspnetcore#14937).
 /// </summary>
 /// <remarks>With <c>arrivals</c> (--single), each accepted connection is numbered in order of arrival for the gate.</remarks>
 internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func<EndPoint, EndpointUrl?> urlOf, ArrivalOrderGate? arrivals = null)
@@ -18,11 +19,11 @@ internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func
     private readonly List<EpollConnectionListener> _listeners = [];
 
     public bool CanBind(EndPoint endpoint) =>
-        endpoint is IPEndPoint or UnixDomainSocketEndPoint && urlOf(endpoint) is { Scheme: EndpointScheme.Tcp or EndpointScheme.Unix };
+        endpoint is IPEndPoint or UnixDomainSocketEndPoint && urlOf(endpoint) is { Scheme: EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls };
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var url = urlOf(endpoint) ?? throw new NotSupportedException($"{endpoint} is not one of this server's tcp or unix endpoints.");
+        var url = urlOf(endpoint) ?? throw new NotSupportedException($"{endpoint} is not one of this server's tcp, unix or tls endpoints.");
         var listener = new EpollConnectionListener(options, arrivals);
         await listener.BindAsync(url, endpoint, cancellationToken).ConfigureAwait(false);
         lock (_listeners)

@@ -21,6 +21,7 @@ internal sealed class KestrelConnection : ServerConnection
 
     private readonly ConnectionContext _context;
     private readonly PipeWriter _output;
+    private readonly IConnectionHalfCloseFeature? _halfClose;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<(Action<IConnection, object?> Callback, object? State, Action<object?>? Dropped)> _posts = new();
@@ -36,6 +37,8 @@ internal sealed class KestrelConnection : ServerConnection
     private bool _discarding;
     private bool _inputEnded;
     private bool _shutdownRequested;
+    private bool _outputEnding; // under the gate: the transport's half-close has begun (CanHalfClose)
+    private bool _outputEnded; // under the gate: and is done
     private bool _closeRequested;
     private volatile bool _closed;
 
@@ -44,6 +47,7 @@ internal sealed class KestrelConnection : ServerConnection
     {
         _context = context;
         _output = context.Transport.Output;
+        _halfClose = context.Features.Get<IConnectionHalfCloseFeature>();
     }
 
     public IConnectionProtocol? Protocol { get; set; }
@@ -56,6 +60,12 @@ internal sealed class KestrelConnection : ServerConnection
     public bool CloseImposed { get; private set; }
 
     public bool InputEnded => _inputEnded;
+
+    /// <summary>
+    /// Input has ended and the transport's half-close has begun: the transport closing now (its ConnectionClosed) is the
+    /// connection's normal end, not an error.
+    /// </summary>
+    public bool EndedBothWays => _inputEnded && _outputEnding;
 
     /// <summary>Completes when the protocol has closed, half-closed after its input ended, or been aborted.</summary>
     public Task Finished => _finished.Task;
@@ -259,10 +269,17 @@ internal sealed class KestrelConnection : ServerConnection
 
     private void ApplyClose()
     {
-        if (_closeRequested || (_shutdownRequested && _inputEnded))
+        if (_shutdownRequested && _halfClose is not null && !_outputEnding && !_closeRequested)
         {
-            // Completing Kestrel's output closes both directions (aspnetcore#14937), so a half-close is only honoured
-            // once input has ended too; until then the shutdown waits (see ProtocolConnectionHandler).
+            // Everything written is flushed: the transport ends its output now, and input goes on.
+            _outputEnding = true;
+            _ = EndOutputAsync();
+        }
+
+        if (_closeRequested || (_shutdownRequested && _inputEnded && (_halfClose is null || _outputEnded)))
+        {
+            // Without the transport's half-close, completing Kestrel's output closes both directions (aspnetcore#14937),
+            // so the shutdown is only honoured once input has ended too (see ProtocolConnectionHandler).
             _finished.TrySetResult();
             _context.Transport.Input.CancelPendingRead();
             // A read loop held by PauseReading must wake to see it is finished.
@@ -270,11 +287,38 @@ internal sealed class KestrelConnection : ServerConnection
         }
     }
 
+    /// <summary>The transport's half-close, outside the gate; then, under it, the close if input has ended meanwhile.</summary>
+    private async Task EndOutputAsync()
+    {
+        try
+        {
+            await _halfClose!.ShutdownSendAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone or the connection was aborted: nothing left to end.
+            _finished.TrySetResult();
+            return;
+        }
+
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _outputEnded = true;
+            ApplyClose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>
-    /// False: completing Kestrel's output closes both directions (aspnetcore#14937), so a half-close waits for the peer's
-    /// own end of input. A relay whose target ended closes instead, so that its client is not left waiting.
+    /// True where the transport can end its output alone (the engine's loop under Kestrel, with or without TLS). False on
+    /// Kestrel's socket transport: completing its output closes both directions (aspnetcore#14937), so a half-close waits
+    /// for the peer's own end of input, and a relay whose target ended closes instead, so that its client is not left waiting.
     /// </summary>
-    public override bool CanHalfClose => false;
+    public override bool CanHalfClose => _halfClose is not null;
 
     private void ProtocolFailed(Exception ex)
     {

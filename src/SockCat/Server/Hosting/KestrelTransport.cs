@@ -16,10 +16,11 @@ namespace SockCat.Server.Hosting;
 
 /// <summary>
 /// The Kestrel side of a server, handed its <see cref="ServerHost"/> and listeners: tls:// listeners always, tcp:// and unix:// ones with
-/// <see cref="ServerTransport.Kestrel"/> or where there is no epoll. Kestrel's socket transport, no HTTP: each
-/// listener's connection pipeline is admission (before TLS, so a denied peer sends no handshake), TLS where asked,
-/// then <see cref="ProtocolConnectionHandler"/>. With <see cref="ServerTransport.KestrelEpoll"/> the same pipeline runs
-/// on tcp and unix connections accepted by the engine's epoll loop (<see cref="EpollConnectionListenerFactory"/>).
+/// <see cref="ServerTransport.Kestrel"/> or where there is no epoll. No HTTP: each listener's connection pipeline is
+/// admission (before TLS, so a denied peer sends no handshake), TLS where asked, then <see cref="ProtocolConnectionHandler"/>.
+/// Kestrel's socket transport carries it with <see cref="ServerTransport.Kestrel"/> or where there is no epoll; otherwise
+/// the engine's epoll loop accepts the connections (<see cref="EpollConnectionListenerFactory"/>): tls ones with the
+/// epoll transport, all with <see cref="ServerTransport.KestrelEpoll"/>.
 /// </summary>
 internal sealed class KestrelTransport
 {
@@ -70,9 +71,10 @@ internal sealed class KestrelTransport
                 ActivatorUtilities.CreateInstance<SocketTransportFactory>(services), _single));
         }
 
-        if (options.Transport == ServerTransport.KestrelEpoll)
+        if (options.Transport == ServerTransport.KestrelEpoll || SockCatServer.UsesEpoll(options.Transport))
         {
-            // Registered after the socket transport, so Kestrel asks it first; it declines tls endpoints, which stay on sockets.
+            // Registered after the socket transport, so Kestrel asks it first. With the epoll transport only tls listeners
+            // come here: on the loop they can half-close (close_notify, then shutdown(SHUT_WR)), on sockets they cannot.
             _epollFactory = new EpollConnectionListenerFactory(
                 options, endPoint => endPoints.GetValueOrDefault(endPoint.ToString()!), options.SingleClient ? _single : null);
             builder.Services.AddSingleton<IConnectionListenerFactory>(_epollFactory);

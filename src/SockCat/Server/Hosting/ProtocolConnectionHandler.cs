@@ -6,9 +6,10 @@ namespace SockCat.Server.Hosting;
 /// Hosts a sans-IO protocol on a Kestrel connection: reads the pipe, hands the protocol contiguous spans, writes its
 /// output to the pipe, and keeps the registry and the log lines as the epoll loop does. Admission (the accept filter
 /// and the connection limit) already happened before TLS, in <see cref="KestrelTransport"/>.
-/// Kestrel closes both directions when a handler completes its output (aspnetcore#14937), so a protocol's half-close
-/// takes effect once its input has ended; a protocol that half-closes earlier keeps its peer waiting for the FIN
-/// until the peer ends its side.
+/// On Kestrel's socket transport completing a handler's output closes both directions (aspnetcore#14937), so a
+/// protocol's half-close takes effect once its input has ended; a protocol that half-closes earlier keeps its peer
+/// waiting for the FIN until the peer ends its side. On the engine's loop (tcp, unix and tls) the half-close is the
+/// transport's own (<see cref="IConnectionHalfCloseFeature"/>) and takes effect at once.
 /// </summary>
 internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding binding) : ConnectionHandler
 {
@@ -41,7 +42,10 @@ internal sealed class ProtocolConnectionHandler(ServerHost host, ListenerBinding
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionAbortedException)
         {
-            error ??= ex.Message;
+            if (ex is not OperationCanceledException || !connection.EndedBothWays)
+            {
+                error ??= ex.Message;
+            }
         }
         finally
         {

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using SockCat.Server.Hosting;
 
 namespace SockCat.Server.Tls;
 
@@ -64,12 +65,24 @@ internal sealed class TlsConnectionMiddleware(ConnectionDelegate next, SslServer
         var input = PipeReader.Create(ssl, ReaderOptions);
         var output = PipeWriter.Create(ssl, WriterOptions);
         context.Transport = new SslDuplexPipe(input, output);
+        // Where the transport can end its output alone (the engine's loop), so can TLS: close_notify, then the FIN.
+        var halfClose = context.Features.Get<IConnectionHalfCloseFeature>();
+        if (halfClose is not null)
+        {
+            context.Features.Set<IConnectionHalfCloseFeature>(new TlsHalfClose(ssl, transport, halfClose));
+        }
+
         try
         {
             await next(context).ConfigureAwait(false);
         }
         finally
         {
+            if (halfClose is not null)
+            {
+                context.Features.Set(halfClose);
+            }
+
             try
             {
                 await input.CompleteAsync().ConfigureAwait(false);
@@ -84,6 +97,22 @@ internal sealed class TlsConnectionMiddleware(ConnectionDelegate next, SslServer
             await ssl.DisposeAsync().ConfigureAwait(false);
             // Kestrel closes the socket through the transport it handed out.
             context.Transport = original;
+        }
+    }
+
+    /// <summary>
+    /// The half-close of a TLS connection, as socat's <c>openssl-listen</c> does it: the handler's output is flushed
+    /// already, so close_notify follows the last record, and then the transport's own half-close sends the FIN. Reading
+    /// goes on: the peer may send after it (TLS 1.3 says so; OpenSSL and SslStream allow it on 1.2 too).
+    /// </summary>
+    private sealed class TlsHalfClose(SslStream ssl, DuplexPipeStream transport, IConnectionHalfCloseFeature inner) : IConnectionHalfCloseFeature
+    {
+        public async Task ShutdownSendAsync()
+        {
+            await ssl.ShutdownAsync().ConfigureAwait(false);
+            // close_notify was only written into the pipe (DeferFlush): send it before the FIN.
+            await transport.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await inner.ShutdownSendAsync().ConfigureAwait(false);
         }
     }
 

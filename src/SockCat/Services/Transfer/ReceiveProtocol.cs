@@ -73,7 +73,7 @@ internal sealed class ReceiveProtocol : IConnectionProtocol
         if (_decoder.IsComplete)
         {
             // The header's size (or the last chunk) and the trailer are all here: no need to wait for the sender's FIN
-            // (which a tls:// connection hosted on Kestrel reports as a close, before a verdict could be sent).
+            // (which a tls:// connection on Kestrel's sockets, --transport kestrel, reports as a close, before a verdict could be sent).
             Finish();
             return data.Length;
         }

@@ -11,10 +11,14 @@ namespace SockCat.IntegrationTests.Server.Tls;
 /// </summary>
 public sealed class TlsListenerHandshakeTests
 {
-    [Fact]
-    public async Task Handshake_ClientSendsNothing_ClosedAfterTimeoutLoggedAndPlaceGivenBack()
+    /// <summary>tls:// on Kestrel's sockets (--transport kestrel) and on the engine's loop (the default).</summary>
+    public static TheoryData<TestTransport> TlsHosts => [TestTransport.KestrelTls, TestTransport.EpollTls];
+
+    [Theory]
+    [MemberData(nameof(TlsHosts))]
+    public async Task Handshake_ClientSendsNothing_ClosedAfterTimeoutLoggedAndPlaceGivenBack(TestTransport transport)
     {
-        await using var server = await LoopbackServer.StartAsync(TestTransport.KestrelTls, _ => EchoProtocol.Instance, o =>
+        await using var server = await LoopbackServer.StartAsync(transport, _ => EchoProtocol.Instance, o =>
         {
             o.TlsHandshakeTimeout = TimeSpan.FromMilliseconds(500);
             o.MaxConnections = 1;
@@ -33,10 +37,11 @@ public sealed class TlsListenerHandshakeTests
         Assert.DoesNotContain(server.Logs.Messages, l => l.Contains("server full", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Handshake_PlainTextClient_ClosedAndLoggedWithReason()
+    [Theory]
+    [MemberData(nameof(TlsHosts))]
+    public async Task Handshake_PlainTextClient_ClosedAndLoggedWithReason(TestTransport transport)
     {
-        await using var server = await LoopbackServer.StartAsync(TestTransport.KestrelTls, _ => EchoProtocol.Instance);
+        await using var server = await LoopbackServer.StartAsync(transport, _ => EchoProtocol.Instance);
         using var plain = new TcpClient();
         await plain.ConnectAsync(IPAddress.Loopback, server.Endpoint.Port);
         await plain.GetStream().WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
