@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 peers=(php:php-cli socat:socat ncat:ncat nc:netcat-openbsd openssl:openssl chromium:chromium)
 # IRC clients the chat tests drive (ii through its FIFOs, irssi under script(1) for a terminal, weechat-headless through its fifo plugin).
 peers+=(ii:ii irssi:irssi weechat-headless:weechat-headless)
+# HexChat, a GTK client: on an Xvfb display, steered by a Python script of its own (hexchat-python3, checked below).
+peers+=(hexchat:hexchat Xvfb:xvfb)
 # curl: the relay's HTTP tests fetch through it.
 peers+=(curl:curl)
 # Proxies no one here wrote, for --proxy: microsocks (SOCKS5), dante-server's danted (SOCKS5, SOCKS4), tinyproxy (HTTP CONNECT).
@@ -20,11 +22,12 @@ for p in "${peers[@]}"; do
 done
 # The WebSocket client the CLI tests run: Debian's python3-websockets, seen by Debian's own /usr/bin/python3.
 /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || missing+=(python3-websockets)
+dpkg -s hexchat-python3 >/dev/null 2>&1 || missing+=(hexchat-python3)
 if ((${#missing[@]})); then
   echo "test.sh: installing ${missing[*]} (test peers)"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
 fi
 
 # CUPS' socket backend, the real print client the transfer tests print with. Installing Debian's cups would pull in

@@ -4,7 +4,7 @@ using SockCat.Testing;
 namespace SockCat.IntegrationTests.Services.Chat;
 
 /// <summary>
-/// Real IRC clients (Debian's ii, irssi and weechat-headless, installed by test.sh) against the chat service, with a line-protocol user (as
+/// Real IRC clients (Debian's ii, irssi, weechat-headless and HexChat, installed by test.sh) against the chat service, with a line-protocol user (as
 /// nc or telnet would be) in the same room: register, join, talk in the channel and privately, quit.
 /// </summary>
 public sealed class IrcRealClientTests
@@ -106,5 +106,42 @@ public sealed class IrcRealClientTests
 
         await weechat.CommandAsync("/quit leaving now");
         Assert.Equal("*** weeuser quit (Quit: leaving now)", await line.ExpectAsync("weeuser quit"));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Hexchat_UnderXvfb_RegistersAutojoinsAndTalks_WithALineUser_InTheRoomAndPrivately()
+    {
+        await using var server = await StartAsync();
+        await using var line = await LineUserAsync(server, "liner");
+        await using var display = await XvfbDisplay.StartAsync();
+        await using var hexchat = HexchatPeer.Start(display, server.Endpoint.Port, "hexuser", "#lobby");
+
+        // HexChat opens with CAP LS, registers, then joins the channel its network list names.
+        await hexchat.WaitForRawAsync(":sockcat CAP * LS :");
+        await hexchat.WaitForRawAsync(":sockcat 001 hexuser :Welcome to the SockCat IRC Network hexuser!hex@127.0.0.1");
+        await hexchat.WaitForShownAsync("You Join\t#lobby\thexuser\t#lobby\thex@127.0.0.1");
+        Assert.Equal("[#lobby] *** hexuser joined", await line.ExpectAsync("hexuser joined"));
+        await line.SendAsync("/who lobby");
+        var who = await line.ExpectAsync("*** in #lobby (2): ");
+        Assert.Equal(["@liner", "hexuser"], who["*** in #lobby (2): ".Length..].Split(' ').Order(StringComparer.Ordinal));
+        Assert.Contains("@liner", await hexchat.WaitForRawAsync(":sockcat 353 hexuser = #lobby :"));
+
+        // Typed into the #lobby tab: a message and an action.
+        await hexchat.CommandAsync("#lobby", "say hello from hexchat");
+        Assert.Equal("[#lobby] <hexuser> hello from hexchat", await line.ExpectAsync("hello from hexchat"));
+        await hexchat.CommandAsync("#lobby", "me waves");
+        Assert.Equal("[#lobby] * hexuser waves", await line.ExpectAsync("waves"));
+        await line.SendAsync("hi hexchat");
+        await hexchat.WaitForShownAsync("Channel Message\t#lobby\tliner\thi hexchat");
+
+        // A private message opens a dialog tab for liner; the answer is typed there.
+        await line.SendAsync("/msg hexuser psst");
+        await hexchat.WaitForShownAsync("Private Message to Dialog\tliner\tliner\tpsst");
+        await hexchat.CommandAsync("liner", "say psst back");
+        Assert.Equal("[pm] <hexuser> psst back", await line.ExpectAsync("psst back"));
+
+        await hexchat.CommandAsync("*", "quit leaving now");
+        Assert.Equal("*** hexuser quit (Quit: leaving now)", await line.ExpectAsync("hexuser quit"));
     }
 }
