@@ -9,10 +9,10 @@
 #
 #   bench/relay-cpu.sh [--reps N] [--gib N]
 #
-# Only the processes this script starts are stopped (by PID, in a trap). Traffic stays on 127.0.0.1.
+# Raw figures (every rep, and the table) go to bench/results/relay-cpu-<time>/. Only the processes this script starts
+# are stopped (by PID, in a trap). Traffic stays on 127.0.0.1.
 set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+source "$(dirname "$0")/lib/harness.sh"
 
 reps=5
 gib=1
@@ -20,27 +20,28 @@ while (($#)); do
   case "$1" in
     --reps) reps=$2; shift 2 ;;
     --gib) gib=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "relay-cpu.sh: unknown argument $1; see --help" >&2; exit 2 ;;
   esac
 done
 
-for tool in socat python3 /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "relay-cpu.sh: $tool is needed (apt-get install ${tool##*/})" >&2; exit 1; }
-done
-
-dotnet build src/SockCat.Cli -c Release -v quiet -nologo >/dev/null || { echo "relay-cpu.sh: build failed" >&2; exit 1; }
-sockcat=src/SockCat.Cli/bin/Release/net10.0/sockcat
-work=$(mktemp -d)
+harness_need socat socat
+harness_need python3 python3
+harness_need /usr/bin/time time
+harness_init relay-cpu bash -c 'socat -V | grep -m1 version'
+rm -f "$results" # no `sockcat bench` runs here: runs.txt and table.md hold the figures
+sockcat=$sc
+work=$out
 pids=()
+# The relays are long-lived, one per mode for every rep (their CPU is read from /proc between streams), not harness_start's
+# one server per run: they are stopped here, beside harness_stop.
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$work"
+  harness_stop
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks=$(getconf CLK_TCK)
 # utime + stime of a process, in clock ticks.
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -97,7 +98,7 @@ through_socat() {
 }
 
 declare -A c_copy c_splice c_socat r_copy r_splice r_socat k_copy k_splice k_socat
-echo "relay-cpu.sh: ${gib} GiB x $reps through sockcat relay (copy), sockcat relay --splice, socat -b 131072" >&2
+echo "relay-cpu.sh: ${gib} GiB x $reps through sockcat relay (copy), sockcat relay --splice, socat -b 131072" | tee "$out/runs.txt" >&2
 for r in $(seq "$reps"); do
   order=(copy splice socat)
   order=("${order[@]:$((r % 3))}" "${order[@]:0:$((r % 3))}")
@@ -108,14 +109,14 @@ for r in $(seq "$reps"); do
       socat) read -r c r2 k < <(through_socat) ;;
     esac
     eval "c_$who[$r]=$c; r_$who[$r]=$r2; k_$who[$r]=$k"
-    echo "  rep $r $who: $c CPU s/GiB (sink $k), $r2 MiB/s" >&2
+    echo "  rep $r $who: $c CPU s/GiB (sink $k), $r2 MiB/s" | tee -a "$out/runs.txt" >&2
   done
 done
 
 m() { eval "printf '%s\n' \"\${$1[@]}\"" | median; }
 all() { eval "printf '%s ' \"\${$1[@]}\""; }
 cc=$(m c_copy); cs=$(m c_splice); co=$(m c_socat)
-cat <<TABLE
+tee "$out/table.md" <<TABLE
 | relay | relay CPU s per GiB (median of $reps) | x copy | sink CPU s per GiB (median) | MiB/s (median; noisy) |
 |---|---|---|---|---|
 | sockcat relay (copy: recv/send through the loop's buffer) | $cc | 1.00x | $(m k_copy) | $(m r_copy) |
@@ -126,3 +127,5 @@ Every run, relay CPU s/GiB: $(all c_copy)(copy) / $(all c_splice)(splice) / $(al
 sink CPU s/GiB: $(all k_copy)(copy) / $(all k_splice)(splice) / $(all k_socat)(socat);
 MiB/s: $(all r_copy)(copy) / $(all r_splice)(splice) / $(all r_socat)(socat).
 TABLE
+echo
+echo "raw: $out"

@@ -131,9 +131,9 @@ public sealed record BenchOptions
             return "bench broadcast runs on the epoll loop over tcp:// and unix:// only";
         }
 
-        if (Mode == BenchMode.Broadcast && (Connections < 2 || MessageSize < BroadcastDriver.MinimumLineSize))
+        if (Mode == BenchMode.Broadcast && (Connections < 2 || MessageSize < FanOutLine.MinimumSize))
         {
-            return $"bench broadcast needs --connections 2 or more and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+            return $"bench broadcast needs --connections 2 or more and --size {FanOutLine.MinimumSize} or more (a line carries its sender, number and send time)";
         }
 
         if (Mode == BenchMode.Chat && (Url.Scheme == EndpointScheme.Tls || Io is not (null or BenchIo.Epoll)))
@@ -141,9 +141,9 @@ public sealed record BenchOptions
             return "bench chat runs on the epoll loop over tcp:// and unix:// only";
         }
 
-        if (Mode == BenchMode.Chat && (Rooms < 1 || Connections < 2 * Rooms || MessageSize < BroadcastDriver.MinimumLineSize))
+        if (Mode == BenchMode.Chat && (Rooms < 1 || Connections < 2 * Rooms || MessageSize < FanOutLine.MinimumSize))
         {
-            return $"bench chat needs --rooms 1 or more, --connections at least twice --rooms and --size {BroadcastDriver.MinimumLineSize} or more (a line carries its sender, number and send time)";
+            return $"bench chat needs --rooms 1 or more, --connections at least twice --rooms and --size {FanOutLine.MinimumSize} or more (a line carries its sender, number and send time)";
         }
 
         if (AlsoUrls.Count > 0 && Mode != BenchMode.Chat)

@@ -72,9 +72,9 @@ public sealed class BroadcastBenchTests
     public void Format_ThenParse_RoundTrips()
     {
         var line = new byte[64];
-        BroadcastDriver.Format(line, 123, 456789, 1234567890123);
+        FanOutLine.Format(line, 123, 456789, 1234567890123);
 
-        Assert.True(BroadcastDriver.TryParse(line, out var sender, out var seq, out var timestamp));
+        Assert.True(FanOutLine.TryParse(line, out var sender, out var seq, out var timestamp));
         Assert.Equal((123, 456789L, 1234567890123L), (sender, seq, timestamp));
         Assert.Equal((byte)'\n', line[^1]);
         Assert.DoesNotContain((byte)'\n', line[..^1]);
