@@ -30,9 +30,10 @@ public class PrinterTests
             var (recv, error) = CliRun.Start(new MemoryStream(), new MemoryStream(), output, cts.Token, "recv", "tcp://127.0.0.1:0", "--dir", directory);
             var port = await CliRun.WaitForListeningPortAsync(error, recv);
 
-            var cups = await Peers.RunAsync(backend, ["1", "user", "title", "1", "", job], environment: new Dictionary<string, string> { ["DEVICE_URI"] = $"socket://127.0.0.1:{port}" });
+            var cups = await RunBackendAsync(backend, $"socket://127.0.0.1:{port}", job);
             Assert.True(cups.ExitCode == 0, cups.Stderr);
             Assert.Contains("INFO: Print file sent.", cups.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"\nok 200000 {sha} job-", cups.Stdout, StringComparison.Ordinal);
 
             await Until(() => output.Text.Contains("Saved job-", StringComparison.Ordinal), () => output.Text);
             var stored = Assert.Single(Directory.GetFileSystemEntries(directory));
@@ -47,6 +48,17 @@ public class PrinterTests
             TempDirectory.Delete(source);
         }
     }
+
+    /// <summary>
+    /// Runs a CUPS backend with the descriptors cupsd gives it (backend(7)): 3 the back channel, here its stdout, so the
+    /// printer's answers can be read; 4 the side channel, here /dev/null, which the backend reads once, finds at its end
+    /// and stops asking. Left to chance, 3 and 4 are whatever the test runner inherited: under `flock quiet.lock
+    /// ./test.sh` fd 3 is the lock file, the job opens as fd 4, and the backend reads the job's first 65,540 bytes
+    /// (a side-channel message's largest size) as a side-channel request and prints the rest.
+    /// </summary>
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunBackendAsync(string backend, string deviceUri, string job) =>
+        Peers.RunAsync("/bin/sh", ["-c", "exec \"$0\" \"$@\" 3>&1 4</dev/null", backend, "1", "user", "title", "1", "", job],
+            environment: new Dictionary<string, string> { ["DEVICE_URI"] = deviceUri });
 
     [Fact]
     public async Task Send_PrinterRefusesFirstThenAnswersStatus_RetriesAndPrintsTheAnswer()
