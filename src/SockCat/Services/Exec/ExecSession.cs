@@ -88,7 +88,7 @@ internal sealed class ExecSession
             }
 
             ExecLog.Started(_service.Logger, _service.ProgramName, child.Pid, _client.Peer);
-            var stdin = PumpStdinAsync(child.Stdin);
+            var stdin = _client.CarryInputAsync(child.Stdin, () => PumpStdinAsync(child.Stdin));
             var merge = _service.Options.Stderr == ExecStderr.Merge;
             var stdout = _client.CarryOutputAsync(child.Stdout, () => PumpAsync(child.Stdout, stderr: false));
             var stderr = merge ? _client.CarryOutputAsync(child.Stderr, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);
