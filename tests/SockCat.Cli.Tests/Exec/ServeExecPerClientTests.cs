@@ -143,6 +143,30 @@ public sealed class ServeExecPerClientTests
     }
 
     [Fact]
+    public async Task ProgramClosesItsStdin_FurtherInputDropped_ClientNotHeldBack()
+    {
+        // The program takes one line and closes its stdin: what the client sends after that has nowhere to go (the
+        // pipe's reader is gone) and is dropped, not kept, and the client is read on, so its 4 MiB all leave it while
+        // the program still runs and its last line still arrives.
+        var dir = Directory.CreateTempSubdirectory("sockcat-exec-").FullName;
+        await using var server = await StartAsync(["--shell"], $"head -n 1; exec 0<&-; echo closed; while [ ! -e {dir}/go ]; do sleep 0.02; done; echo done");
+        using var client = await server.ConnectAsync();
+        await client.SendAsync("first\n"u8.ToArray());
+        Assert.Equal("first", await ReadLineAsync(client));
+        Assert.Equal("closed", await ReadLineAsync(client));
+
+        var block = new byte[64 * 1024];
+        for (var i = 0; i < 64; i++)
+        {
+            await client.SendAsync(block).WaitAsync(CliRun.TestTimeout);
+        }
+
+        File.WriteAllText($"{dir}/go", "");
+        Assert.Equal("done", await ReadLineAsync(client));
+        await server.WaitForLogAsync("exited with code 0");
+    }
+
+    [Fact]
     public async Task InputAndEndBeforeTheProgramStarts_BothReachIt()
     {
         // The token line, the input and the FIN in one go: the bytes come with the admission, before the program
