@@ -157,6 +157,28 @@ public interface IConnection : IBufferWriter<byte>
         throw new NotSupportedException($"{GetType().Name} cannot read descriptors on its own thread");
 
     /// <summary>
+    /// Writes to <paramref name="descriptor"/> (the write end of a pipe: a child process's stdin, say) on this
+    /// connection's own thread, so that the peer's bytes can be passed on from within
+    /// <see cref="IConnectionProtocol.OnReceived"/> with no thread between the peer and the descriptor. A write the
+    /// descriptor cannot take at once is kept (one read's worth: the connection stops reading its peer until it is
+    /// written, when the descriptor has room again), so a reader that does not keep up holds the peer back instead of
+    /// growing memory. The connection takes the descriptor over: it is made nonblocking, and closed by
+    /// <see cref="IDescriptorWriter.Complete"/> (after what was kept), by disposing the returned writer, when its reader
+    /// goes away, or when the connection closes. Call it on the connection's thread.
+    /// </summary>
+    /// <remarks>
+    /// The epoll transport watches the descriptor in its loop. Transports with no loop of their own (Kestrel's) throw
+    /// <see cref="NotSupportedException"/>, and so does the default: a caller then writes the descriptor itself.
+    /// </remarks>
+    /// <param name="descriptor">A handle to a writable descriptor that epoll can watch (a pipe, a FIFO, a socket; not a regular file).</param>
+    /// <returns>The writer.</returns>
+    /// <exception cref="NotSupportedException">The transport cannot write descriptors on the connection's thread.</exception>
+    /// <exception cref="InvalidOperationException">The connection is closed.</exception>
+    /// <exception cref="IOException">The descriptor cannot be watched (a regular file, a closed descriptor).</exception>
+    IDescriptorWriter AttachWritableDescriptor(System.Runtime.InteropServices.SafeHandle descriptor) =>
+        throw new NotSupportedException($"{GetType().Name} cannot write descriptors on its own thread");
+
+    /// <summary>
     /// Opens a connection to <paramref name="target"/> (tcp://, unix:// or tls://) and pairs it with this one: from then on
     /// the transport itself carries the bytes each way, this connection's input to the target and the target's to this
     /// connection's peer, and the protocol's <see cref="IConnectionProtocol.OnReceived"/> and

@@ -130,6 +130,10 @@ internal abstract class ServerConnection : IConnection
     public virtual IAttachedDescriptor AttachDescriptor(System.Runtime.InteropServices.SafeHandle descriptor, IDescriptorHandler handler) =>
         throw new NotSupportedException($"the {GetType().Name} transport cannot read descriptors on its own thread");
 
+    /// <summary>Writing a descriptor on the connection's thread: only the epoll transport has a loop to do it in.</summary>
+    public virtual IDescriptorWriter AttachWritableDescriptor(System.Runtime.InteropServices.SafeHandle descriptor) =>
+        throw new NotSupportedException($"the {GetType().Name} transport cannot write descriptors on its own thread");
+
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);
 

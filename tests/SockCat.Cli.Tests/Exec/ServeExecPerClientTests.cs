@@ -94,6 +94,92 @@ public sealed class ServeExecPerClientTests
     }
 
     [Fact]
+    public async Task ProgramNotReadingStdin_ClientHeldBack_ThenAllOfItArrives_HalfCloseEndsIt()
+    {
+        // 16 MiB to a program that reads nothing until the test says so: the client's sends must stall well short of it
+        // (the server keeps at most a read's worth for the full pipe and stops reading the client, so TCP's window holds
+        // the client back; a server that buffered the input would take it all), then every byte must reach the program
+        // in order once it reads, and the client's FIN must still end its stdin.
+        var dir = Directory.CreateTempSubdirectory("sockcat-exec-").FullName;
+        var script = Script($$"""
+            #!/usr/bin/python3
+            import hashlib, os, time
+            while not os.path.exists("{{dir}}/go"):
+                time.sleep(0.02)
+            digest, total = hashlib.sha256(), 0
+            while True:
+                block = os.read(0, 65536)
+                if not block:
+                    break
+                digest.update(block)
+                total += len(block)
+            print(total, digest.hexdigest(), flush=True)
+            """);
+        await using var server = await StartAsync([], script);
+        using var client = await server.ConnectAsync();
+        client.SendBufferSize = 64 * 1024;
+        var input = new byte[16 << 20];
+        new Random(17).NextBytes(input);
+        var sent = 0L;
+        var sending = Task.Run(async () =>
+        {
+            for (var at = 0; at < input.Length; at += 64 * 1024)
+            {
+                await client.SendAsync(input.AsMemory(at, 64 * 1024));
+                Interlocked.Add(ref sent, 64 * 1024);
+            }
+        });
+
+        await SockCat.Testing.Settling.WaitUntilStableAsync(() => Interlocked.Read(ref sent), "the client to be held back");
+        Assert.False(sending.IsCompleted, "the server took all 16 MiB while the program read none of it");
+        Assert.InRange(Interlocked.Read(ref sent), 1, 8 << 20);
+
+        File.WriteAllText($"{dir}/go", "");
+        await sending.WaitAsync(CliRun.TestTimeout);
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal($"{input.Length} {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input))}", await ReadLineAsync(client));
+        Assert.Null(await ReadLineAsync(client));
+        await server.WaitForLogAsync("exited with code 0");
+    }
+
+    [Fact]
+    public async Task ProgramClosesItsStdin_FurtherInputDropped_ClientNotHeldBack()
+    {
+        // The program takes one line and closes its stdin: what the client sends after that has nowhere to go (the
+        // pipe's reader is gone) and is dropped, not kept, and the client is read on, so its 4 MiB all leave it while
+        // the program still runs and its last line still arrives.
+        var dir = Directory.CreateTempSubdirectory("sockcat-exec-").FullName;
+        await using var server = await StartAsync(["--shell"], $"head -n 1; exec 0<&-; echo closed; while [ ! -e {dir}/go ]; do sleep 0.02; done; echo done");
+        using var client = await server.ConnectAsync();
+        await client.SendAsync("first\n"u8.ToArray());
+        Assert.Equal("first", await ReadLineAsync(client));
+        Assert.Equal("closed", await ReadLineAsync(client));
+
+        var block = new byte[64 * 1024];
+        for (var i = 0; i < 64; i++)
+        {
+            await client.SendAsync(block).WaitAsync(CliRun.TestTimeout);
+        }
+
+        File.WriteAllText($"{dir}/go", "");
+        Assert.Equal("done", await ReadLineAsync(client));
+        await server.WaitForLogAsync("exited with code 0");
+    }
+
+    [Fact]
+    public async Task InputAndEndBeforeTheProgramStarts_BothReachIt()
+    {
+        // The token line, the input and the FIN in one go: the bytes come with the admission, before the program
+        // exists, and are kept for it, and so is the end of its input.
+        await using var server = await StartAsync(["--token", "s3cret"], "cat");
+        using var client = await server.ConnectAsync();
+        await client.SendAsync("s3cret\nfirst\nsecond\n"u8.ToArray());
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Equal("first\nsecond\n", await ReadToEndAsync(client));
+        await server.WaitForLogAsync("exited with code 0");
+    }
+
+    [Fact]
     public async Task ProgramClosesStdout_ConnectionHalfClosed_InputStillReachesIt()
     {
         var dir = Directory.CreateTempSubdirectory("sockcat-exec-").FullName;

@@ -30,6 +30,7 @@ internal sealed unsafe partial class EpollConnection
         }
 
         CloseDescriptors();
+        CloseDescriptorWriters();
         _loop.Detach(this);
         LinuxSockets.Close(Fd);
         ClosePipe();

@@ -57,7 +57,17 @@ internal sealed unsafe partial class EpollConnection
     private void OnDescriptorEvents(int fd)
     {
         var attached = FindDescriptor(fd);
-        if (attached is null || !WantsRead(attached))
+        if (attached is null)
+        {
+            if (FindWriter(fd) is { } writer)
+            {
+                OnWriterEvents(writer);
+            }
+
+            return;
+        }
+
+        if (!WantsRead(attached))
         {
             return; // paused earlier in this batch of events
         }

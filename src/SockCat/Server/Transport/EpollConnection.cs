@@ -130,7 +130,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
         }
         else if ((events & LinuxSockets.EPOLLHUP) != 0)
         {
-            if ((_flags & (FlagRelayHold | FlagPausedByProtocol)) != 0 && (_flags & (FlagInputEnded | FlagCloseRequested)) == 0)
+            if ((_flags & (FlagRelayHold | FlagPausedByProtocol | FlagDescriptorHold)) != 0 && (_flags & (FlagInputEnded | FlagCloseRequested)) == 0)
             {
                 // The peer ended its side after ours while reading is held back (a relay's partner is full, or the protocol
                 // paused): what it sent is still in the kernel, to be read on resuming, then its FIN. HUP cannot be
@@ -246,7 +246,7 @@ internal sealed unsafe partial class EpollConnection : ServerConnection
         }
 
         uint wanted = 0;
-        if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested | FlagRelayHold)) == 0)
+        if ((_flags & (FlagInputEnded | FlagPausedByProtocol | FlagBackpressure | FlagCloseRequested | FlagRelayHold | FlagDescriptorHold)) == 0)
         {
             wanted |= LinuxSockets.EPOLLIN;
         }

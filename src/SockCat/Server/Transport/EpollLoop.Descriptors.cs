@@ -35,10 +35,13 @@ internal sealed unsafe partial class EpollLoop
         }
     }
 
-    /// <summary>Starts (true) or stops (false) watching a descriptor for reading; the errno on failure, 0 on success.</summary>
-    public int WatchDescriptor(EpollConnection owner, int fd, bool watch)
+    /// <summary>
+    /// Starts (true) or stops (false) watching a descriptor for reading (or, with <paramref name="events"/>
+    /// <c>EPOLLOUT</c>, for room to write); the errno on failure, 0 on success.
+    /// </summary>
+    public int WatchDescriptor(EpollConnection owner, int fd, bool watch, uint events = LinuxSockets.EPOLLIN)
     {
-        var ev = new LinuxSockets.EpollEvent { Events = LinuxSockets.EPOLLIN, Data = ((ulong)owner.Generation << 32) | (uint)fd };
+        var ev = new LinuxSockets.EpollEvent { Events = events, Data = ((ulong)owner.Generation << 32) | (uint)fd };
         // Out of the set rather than with no events: EPOLLHUP cannot be masked, and a paused pipe whose writer has gone
         // would wake a level-triggered loop forever.
         return LinuxSockets.EpollCtl(_epollFd, watch ? LinuxSockets.EPOLL_CTL_ADD : LinuxSockets.EPOLL_CTL_DEL, fd, &ev) == 0 ? 0 : LinuxSockets.LastError;

@@ -5,15 +5,16 @@ namespace SockCat.Services.Exec;
 
 /// <summary>
 /// One byte-stream client of <see cref="ExecService"/> in per-client mode, on its connection's thread: admission (the
-/// process bound, the token line), then the bytes to the session's stdin (reading paused until the program has taken
-/// each chunk, so a program that does not read holds its client back without blocking the loop), and the session's
-/// news back onto the connection through <see cref="IConnection.Post(Action{IConnection, object}, object)"/>.
+/// process bound, the token line), then the bytes to the program's stdin on this thread (<see cref="ExecInputCarrier"/>:
+/// reading paused while the pipe is full, so a program that does not read holds its client back without blocking the
+/// loop), and the session's news back onto the connection through <see cref="IConnection.Post(Action{IConnection, object}, object)"/>.
 /// </summary>
 internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, IExecClient
 {
     private const int MaxTokenLine = 1024;
     private IConnection _connection = null!;
     private ExecSession? _session;
+    private ExecInputCarrier? _input;
     private bool _refused;
 
     public string Peer { get; private set; } = "";
@@ -68,8 +69,7 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
             }
         }
 
-        _session!.Input(data);
-        connection.PauseReading();
+        _input!.Input(connection, data);
         return total;
     }
 
@@ -81,7 +81,7 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
             return;
         }
 
-        _session.EndInput();
+        _input!.End();
     }
 
     public void OnClosed(IConnection connection, string? reason) => _session?.ClientGone();
@@ -90,6 +90,8 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
         _connection.WriteAsync(data, cancellationToken);
 
     public Task CarryOutputAsync(Stream source, Func<Task> pump) => ExecOutputCarrier.Carry(_connection, source, pump);
+
+    public Task CarryInputAsync(Stream stdin, Func<Task> pump) => _input!.Carry(_connection, stdin, pump);
 
     public void OutputEnded() => _connection.Post(static (c, _) => c.ShutdownSend(), null);
 
@@ -112,6 +114,7 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
         }
 
         _session = new ExecSession(service, this);
+        _input = new ExecInputCarrier(_session);
         var environment = ExecEnvironment.Build(service.Options, connection.RemoteEndPoint, connection.LocalEndPoint, "TCP");
         _session.Start(environment);
         return true;

@@ -9,8 +9,10 @@ namespace SockCat.Services.Exec;
 /// One program for one client, off the loop: its stdout (and with <see cref="ExecStderr.Merge"/> its stderr) carried to
 /// the client as it comes (<see cref="IExecClient.CarryOutputAsync"/>: read on the client's own loop thread where the
 /// transport can, else one read at a time here, each waiting for room at the client before the next), a program that
-/// writes faster than its client reads held back through its pipe either way; the client's bytes to its stdin, one chunk at a
-/// time, the client not read meanwhile; the client's end of input closes the program's stdin. When the client goes,
+/// writes faster than its client reads held back through its pipe either way; the client's bytes to its stdin
+/// (<see cref="IExecClient.CarryInputAsync"/>: written on the client's loop thread where the transport can, else one
+/// chunk at a time here), the client not read while the program has not taken them; the client's end of input closes
+/// the program's stdin. When the client goes,
 /// or the program exits, the program's whole session is ended (<see cref="ChildProcess.TerminateAsync"/>) before its
 /// place is given back.
 /// </summary>
@@ -88,7 +90,7 @@ internal sealed class ExecSession
             }
 
             ExecLog.Started(_service.Logger, _service.ProgramName, child.Pid, _client.Peer);
-            var stdin = PumpStdinAsync(child.Stdin);
+            var stdin = _client.CarryInputAsync(child.Stdin, () => PumpStdinAsync(child.Stdin));
             var merge = _service.Options.Stderr == ExecStderr.Merge;
             var stdout = _client.CarryOutputAsync(child.Stdout, () => PumpAsync(child.Stdout, stderr: false));
             var stderr = merge ? _client.CarryOutputAsync(child.Stderr, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);

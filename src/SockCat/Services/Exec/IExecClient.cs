@@ -19,6 +19,13 @@ internal interface IExecClient
     /// </summary>
     Task CarryOutputAsync(Stream source, Func<Task> pump) => pump();
 
+    /// <summary>
+    /// Carries the client's input to the program's stdin until it ends: by default <paramref name="pump"/>, which writes
+    /// what <see cref="ExecSession.Input"/> queued off the loop; a client whose connection can write the pipe on its own
+    /// thread writes it there instead, as the bytes arrive. Completes once the one or the other has taken over.
+    /// </summary>
+    Task CarryInputAsync(Stream stdin, Func<Task> pump) => pump();
+
     /// <summary>The program's output has ended (it closed stdout): half-close where the transport can.</summary>
     void OutputEnded();
 
