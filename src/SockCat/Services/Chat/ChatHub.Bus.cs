@@ -76,20 +76,10 @@ public sealed partial class ChatHub
             return ChatResult.NoSuchNick;
         }
 
-        if (text.Length == 0)
+        var may = MaySendPrivately(user, text);
+        if (may != ChatResult.Ok)
         {
-            return ChatResult.NoText;
-        }
-
-        if (!user.IsRegistered)
-        {
-            return ChatResult.NotRegistered;
-        }
-
-        var flood = user.TakeFloodToken();
-        if (flood != ChatResult.Ok)
-        {
-            return flood;
+            return may;
         }
 
         Interlocked.Increment(ref _messages);

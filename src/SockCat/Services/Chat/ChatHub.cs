@@ -386,6 +386,25 @@ public sealed partial class ChatHub
         return ChatResult.Ok;
     }
 
+    /// <summary>
+    /// What a private message must pass, to a user on this node or another: text, a registered sender, and a flood
+    /// token (taken only when the rest holds).
+    /// </summary>
+    private static ChatResult MaySendPrivately(ChatUser user, string text)
+    {
+        if (text.Length == 0)
+        {
+            return ChatResult.NoText;
+        }
+
+        if (!user.IsRegistered)
+        {
+            return ChatResult.NotRegistered;
+        }
+
+        return user.TakeFloodToken();
+    }
+
     /// <summary>Sends <paramref name="text"/> privately to the user with <paramref name="nick"/>; NoSuchNick, NoText, Flooding...</summary>
     /// <param name="user">The sender.</param>
     /// <param name="nick">The recipient's nick.</param>
@@ -400,20 +419,10 @@ public sealed partial class ChatHub
             return SendToRemoteUser(user, nick, kind, text, out target);
         }
 
-        if (text.Length == 0)
+        var may = MaySendPrivately(user, text);
+        if (may != ChatResult.Ok)
         {
-            return ChatResult.NoText;
-        }
-
-        if (!user.IsRegistered)
-        {
-            return ChatResult.NotRegistered;
-        }
-
-        var flood = user.TakeFloodToken();
-        if (flood != ChatResult.Ok)
-        {
-            return flood;
+            return may;
         }
 
         Interlocked.Increment(ref _messages);
