@@ -18,30 +18,9 @@ internal sealed unsafe partial class EpollConnection
     public override IDescriptorWriter AttachWritableDescriptor(SafeHandle descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        if (IsClosed)
-        {
-            throw new InvalidOperationException($"connection {Id} is closed");
-        }
-
-        var added = false;
-        descriptor.DangerousAddRef(ref added);
-        var writer = new EpollDescriptorWriter(this, descriptor);
-        var fd = writer.Fd;
-        var flags = LinuxSockets.Fcntl(fd, LinuxSockets.F_GETFL, 0);
-        if (flags < 0 || LinuxSockets.Fcntl(fd, LinuxSockets.F_SETFL, flags | LinuxSockets.O_NONBLOCK) < 0)
-        {
-            var errno = LinuxSockets.LastError;
-            descriptor.DangerousRelease();
-            throw new IOException($"descriptor {fd} cannot be made nonblocking ({Marshal.GetPInvokeErrorMessage(errno)})");
-        }
-
         // In the table (so that its events reach this connection) but not in the epoll set until it is full.
-        if (!_loop.AddDescriptor(this, fd))
-        {
-            descriptor.DangerousRelease();
-            throw new IOException($"descriptor {fd} is already watched by this server");
-        }
-
+        TakeDescriptor(descriptor);
+        var writer = new EpollDescriptorWriter(this, descriptor);
         (_descriptorWriters ??= []).Add(writer);
         return writer;
     }

@@ -17,6 +17,29 @@ internal sealed unsafe partial class EpollConnection
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(handler);
+        var fd = TakeDescriptor(descriptor);
+        var attached = new EpollDescriptor(this, descriptor, handler);
+        var error = _loop.WatchDescriptor(this, fd, watch: true);
+        if (error != 0)
+        {
+            _loop.RemoveDescriptor(this, fd);
+            descriptor.DangerousRelease();
+            throw new IOException($"descriptor {fd} cannot be watched ({Marshal.GetPInvokeErrorMessage(error)})");
+        }
+
+        attached.Watched = true;
+        (_descriptors ??= []).Add(attached);
+        UpdateDescriptors();
+        return attached;
+    }
+
+    /// <summary>
+    /// What attaching any descriptor takes, read or write side: a reference on the handle (so the owner cannot close
+    /// it under the loop), non-blocking mode, and its place in the loop's table so that its events reach this
+    /// connection. Throws with the handle released when one of them fails.
+    /// </summary>
+    private int TakeDescriptor(SafeHandle descriptor)
+    {
         if (IsClosed)
         {
             throw new InvalidOperationException($"connection {Id} is closed");
@@ -24,8 +47,7 @@ internal sealed unsafe partial class EpollConnection
 
         var added = false;
         descriptor.DangerousAddRef(ref added);
-        var attached = new EpollDescriptor(this, descriptor, handler);
-        var fd = attached.Fd;
+        var fd = (int)descriptor.DangerousGetHandle();
         var flags = LinuxSockets.Fcntl(fd, LinuxSockets.F_GETFL, 0);
         if (flags < 0 || LinuxSockets.Fcntl(fd, LinuxSockets.F_SETFL, flags | LinuxSockets.O_NONBLOCK) < 0)
         {
@@ -40,18 +62,7 @@ internal sealed unsafe partial class EpollConnection
             throw new IOException($"descriptor {fd} is already watched by this server");
         }
 
-        var error = _loop.WatchDescriptor(this, fd, watch: true);
-        if (error != 0)
-        {
-            _loop.RemoveDescriptor(this, fd);
-            descriptor.DangerousRelease();
-            throw new IOException($"descriptor {fd} cannot be watched ({Marshal.GetPInvokeErrorMessage(error)})");
-        }
-
-        attached.Watched = true;
-        (_descriptors ??= []).Add(attached);
-        UpdateDescriptors();
-        return attached;
+        return fd;
     }
 
     private void OnDescriptorEvents(int fd)
