@@ -153,11 +153,6 @@ internal static class ServeExecCommand
                 program.RemoveAt(0);
             }
 
-            if (ExecService.FindProgram("setsid") is null)
-            {
-                return Fail("setsid (util-linux) not found on PATH; install util-linux: it puts each program in a process group of its own, so it can be ended whole");
-            }
-
             var secret = parseResult.GetValue(token);
             if (parseResult.GetValue(tokenFile) is { } file)
             {

@@ -5,25 +5,28 @@ using SockCat.Internal.Interop;
 namespace SockCat.Services.Exec;
 
 /// <summary>
-/// One running program: started through util-linux's <c>setsid</c>, which (the BCL's child being no group leader)
-/// calls setsid() and execs the program in place, so the PID held here is the program's own and also its session and
-/// group id. That is what lets <see cref="TerminateAsync"/> reach everything it started, grandchildren included,
-/// without forking from .NET.
+/// One running program, started by <see cref="ProgramSpawner"/> in a process group of its own (numbered by its PID),
+/// and, when this process has a controlling terminal, in a session of its own too: in the terminal's session a program
+/// that opens /dev/tty from its background group would be stopped by SIGTTIN. Without a terminal it stays in the
+/// server's session, where the kernel's autogroup schedules it with the server (a session of its own cost half the
+/// latency from its write to the client's read, docs/benchmarks.md). <see cref="TerminateAsync"/> reaches everything
+/// it started either way (<see cref="ProcessFamily"/>), and <see cref="ChildReaper"/> reaps it for its exit code.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
     private static readonly Lazy<bool> Subreaper = new(LinuxProcesses.BecomeSubreaper);
-    private readonly Process _process;
+    private static readonly Lazy<bool> ServerHasTerminal = new(ProgramSpawner.HasControllingTerminal);
+    private readonly ProcessFamily _family;
     private Task? _terminating;
 
-    private ChildProcess(Process process)
+    private ChildProcess(int pid, Stream stdin, Stream stdout, Stream stderr, bool ownSession)
     {
-        _process = process;
-        Pid = process.Id;
-        Stdin = process.StandardInput.BaseStream;
-        Stdout = process.StandardOutput.BaseStream;
-        Stderr = process.StandardError.BaseStream;
-        Exited = WaitExitAsync(process);
+        Pid = pid;
+        Stdin = stdin;
+        Stdout = stdout;
+        Stderr = stderr;
+        Exited = ChildReaper.Watch(pid);
+        _family = new ProcessFamily(pid, ownSession, () => Exited.IsCompleted);
     }
 
     public int Pid { get; }
@@ -34,70 +37,61 @@ internal sealed class ChildProcess : IDisposable
 
     public Stream Stderr { get; }
 
-    /// <summary>The exit code once the program has exited (128 + the signal when a signal ended it).</summary>
+    /// <summary>
+    /// The exit code once the program has exited (128 + the signal when a signal ended it;
+    /// <see cref="ChildReaper.UnknownExit"/> when another reaper took its status).
+    /// </summary>
     public Task<int> Exited { get; }
 
-    /// <summary>Starts the program; <see cref="Win32Exception"/> when setsid itself cannot be started.</summary>
+    /// <summary>
+    /// Starts the program (PATH searched as this process's own); <see cref="Win32Exception"/> when it cannot be started.
+    /// The pty helper always leads a session of its own: it makes the pty its controlling terminal, which only a
+    /// session leader can.
+    /// </summary>
     public static ChildProcess Start(ExecOptions options, IReadOnlyDictionary<string, string> environment, int rows = 0, int columns = 0)
     {
         _ = Subreaper.Value;
-        var info = new ProcessStartInfo(SetsidPath)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var argv = new List<string>();
         if (options.Pty)
         {
-            info.ArgumentList.Add(PtyHelper.PythonPath);
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(PtyHelper.Script);
-            info.ArgumentList.Add(Number(rows > 0 ? rows : options.PtyRows));
-            info.ArgumentList.Add(Number(columns > 0 ? columns : options.PtyColumns));
+            argv.Add(PtyHelper.PythonPath);
+            argv.Add("-c");
+            argv.Add(PtyHelper.Script);
+            argv.Add(Number(rows > 0 ? rows : options.PtyRows));
+            argv.Add(Number(columns > 0 ? columns : options.PtyColumns));
         }
 
         if (options.UseShell)
         {
-            info.ArgumentList.Add("/bin/sh");
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(options.Program);
+            argv.Add("/bin/sh");
+            argv.Add("-c");
+            argv.Add(options.Program);
         }
         else
         {
-            info.ArgumentList.Add(options.Program);
+            argv.Add(options.Program);
         }
 
-        foreach (var argument in options.Arguments)
+        argv.AddRange(options.Arguments);
+        var env = new Dictionary<string, string>(environment);
+        if (options.Pty)
         {
-            info.ArgumentList.Add(argument);
+            env.TryAdd("TERM", "xterm-256color");
         }
 
-        info.Environment.Clear();
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        if (options.Pty && !info.Environment.ContainsKey("TERM"))
-        {
-            info.Environment["TERM"] = "xterm-256color";
-        }
-
-        return new ChildProcess(Process.Start(info)!);
+        var ownSession = options.Pty || ServerHasTerminal.Value;
+        var (pid, stdin, stdout, stderr) = ProgramSpawner.Spawn(argv, env, ownSession);
+        return new ChildProcess(pid, stdin, stdout, stderr, ownSession);
     }
-
-    /// <summary>setsid from util-linux; found once.</summary>
-    internal static string SetsidPath { get; } = ExecService.FindProgram("setsid") ?? "setsid";
 
     /// <summary>How long SIGTERM is given before SIGKILL.</summary>
     internal static readonly TimeSpan TermGrace = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// Ends the program's whole session: what is still running after <paramref name="grace"/> (its stdin closed, a
+    /// Ends the program and everything it started (<see cref="ProcessFamily"/>): what is still running after <paramref name="grace"/> (its stdin closed, a
     /// program may end by itself) gets SIGTERM (and SIGCONT, for a stopped job), and what still runs
     /// <see cref="TermGrace"/> later gets SIGKILL; then the orphans re-parented here are reaped. Completes once nothing
-    /// of the session runs and the program has been reaped. Only the first call's grace counts.
+    /// of it runs and the program has been reaped. Only the first call's grace counts.
     /// </summary>
     public Task TerminateAsync(TimeSpan grace) => _terminating ??= TerminateCoreAsync(grace);
 
@@ -105,23 +99,23 @@ internal sealed class ChildProcess : IDisposable
     {
         if (!await EndedWithinAsync(grace).ConfigureAwait(false))
         {
-            ProcessSessions.Signal(Pid, LinuxProcesses.SIGTERM);
-            ProcessSessions.Signal(Pid, LinuxProcesses.SIGCONT);
+            _family.Signal(LinuxProcesses.SIGTERM);
+            _family.Signal(LinuxProcesses.SIGCONT);
             if (!await EndedWithinAsync(TermGrace).ConfigureAwait(false))
             {
-                for (var i = 0; ProcessSessions.AnyAlive(Pid) && i < 500; i++)
+                for (var i = 0; _family.AnyAlive() && i < 500; i++)
                 {
-                    ProcessSessions.Signal(Pid, LinuxProcesses.SIGKILL);
+                    _family.Signal(LinuxProcesses.SIGKILL);
                     await Task.Delay(10).ConfigureAwait(false);
                 }
             }
         }
 
         await Exited.ConfigureAwait(false);
-        ProcessSessions.ReapOrphans(Pid, Pid);
+        _family.ReapOrphans();
     }
 
-    /// <summary>Whether the program and everything of its session have ended within <paramref name="time"/>.</summary>
+    /// <summary>Whether the program and everything it started have ended within <paramref name="time"/>.</summary>
     private async Task<bool> EndedWithinAsync(TimeSpan time)
     {
         var clock = Stopwatch.StartNew();
@@ -132,10 +126,10 @@ internal sealed class ChildProcess : IDisposable
         }
         catch (TimeoutException)
         {
-            return !ProcessSessions.AnyAlive(Pid);
+            return !_family.AnyAlive();
         }
 
-        while (ProcessSessions.AnyAlive(Pid))
+        while (_family.AnyAlive())
         {
             if (clock.Elapsed >= time)
             {
@@ -151,6 +145,7 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>How the program ended, for the log: "exited with code 3", "killed by SIGTERM".</summary>
     public static string DescribeExit(int code) => code switch
     {
+        ChildReaper.UnknownExit => "ended (exit status unknown)",
         > 128 and < 128 + 32 => $"killed by {SignalName(code - 128)}",
         _ => $"exited with code {code}",
     };
@@ -168,12 +163,15 @@ internal sealed class ChildProcess : IDisposable
         _ => $"signal {signal}",
     };
 
-    public void Dispose() => _process.Dispose();
-
-    private static async Task<int> WaitExitAsync(Process process)
+    /// <summary>
+    /// Closes this side of the pipes (a descriptor a connection still watches is closed once it lets go). A program
+    /// still running is left to run, and reaped when it exits.
+    /// </summary>
+    public void Dispose()
     {
-        await process.WaitForExitAsync().ConfigureAwait(false);
-        return process.ExitCode;
+        Stdin.Dispose();
+        Stdout.Dispose();
+        Stderr.Dispose();
     }
 
     private static string Number(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -3,9 +3,10 @@ namespace SockCat.Services.Exec;
 /// <summary>
 /// The pseudo-terminal for <see cref="ExecOptions.Pty"/>, as a small Python 3 program: no pty package exists on
 /// NuGet, .NET must not fork, and util-linux's <c>script</c> puts the program in a session of its own (out of reach of
-/// the session kill) and takes the window size only from a terminal it does not have here. Started under setsid, the
-/// helper leads the session: it takes the pty as its controlling terminal, sets the window size (TIOCSWINSZ), forks
-/// the program onto the pty (same session and group, so the kill reaches it), and copies the master to and from its
+/// the session kill) and takes the window size only from a terminal it does not have here. Started as the leader of a
+/// session of its own (POSIX_SPAWN_SETSID, <see cref="ChildProcess.Start"/>), the helper takes the pty as its
+/// controlling terminal, sets the window size (TIOCSWINSZ), forks the program onto the pty (same session and group, so
+/// the kill reaches it), and copies the master to and from its
 /// pipes, never blocking on one side while the other waits. It exits with the program's code (128 + signal).
 /// </summary>
 internal static class PtyHelper
