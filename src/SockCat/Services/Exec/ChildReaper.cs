@@ -99,14 +99,15 @@ internal static unsafe class ChildReaper
             }
         }
 
-        LinuxSockets.EpollCtl(epoll, LinuxSockets.EPOLL_CTL_DEL, pidfd, null);
-        LinuxProcesses.Close(pidfd);
+        // Out of the table before the number is closed: the next pidfd_open may be given the same number.
         TaskCompletionSource<int>? exited;
         lock (Waiting)
         {
             Waiting.Remove(pidfd, out exited);
         }
 
+        LinuxSockets.EpollCtl(epoll, LinuxSockets.EPOLL_CTL_DEL, pidfd, null);
+        LinuxProcesses.Close(pidfd);
         exited?.TrySetResult(code);
     }
 }

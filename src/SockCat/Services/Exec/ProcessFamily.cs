@@ -71,8 +71,15 @@ internal sealed class ProcessFamily(int leader, bool ownSession, Func<bool> lead
     /// <summary>Sends <paramref name="signal"/> to the program's group and to every member of the family outside it.</summary>
     public void Signal(int signal)
     {
-        LinuxProcesses.kill(-leader, signal);
-        foreach (var member in Members())
+        var members = Members();
+        // The group at once (what forks meanwhile is reached too), while it has members: an empty group's number may
+        // since have been given to another.
+        if (members.Exists(m => m.Group == leader))
+        {
+            LinuxProcesses.kill(-leader, signal);
+        }
+
+        foreach (var member in members)
         {
             if (member.Group != leader && !member.IsZombie)
             {
