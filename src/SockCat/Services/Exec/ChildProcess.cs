@@ -88,10 +88,10 @@ internal sealed class ChildProcess : IDisposable
     internal static readonly TimeSpan TermGrace = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// Ends the program and everything it started (<see cref="ProcessFamily"/>): what is still running after <paramref name="grace"/> (its stdin closed, a
-    /// program may end by itself) gets SIGTERM (and SIGCONT, for a stopped job), and what still runs
-    /// <see cref="TermGrace"/> later gets SIGKILL; then the orphans re-parented here are reaped. Completes once nothing
-    /// of it runs and the program has been reaped. Only the first call's grace counts.
+    /// Ends the program and everything it started (<see cref="ProcessFamily"/>): what is still running after
+    /// <paramref name="grace"/> (its stdin closed, a program may end by itself) gets SIGTERM (and SIGCONT, for a stopped
+    /// job), and what still runs <see cref="TermGrace"/> later gets SIGKILL; then the orphans re-parented here are
+    /// reaped. Completes once nothing of it runs and the program has been reaped. Only the first call's grace counts.
     /// </summary>
     public Task TerminateAsync(TimeSpan grace) => _terminating ??= TerminateCoreAsync(grace);
 
