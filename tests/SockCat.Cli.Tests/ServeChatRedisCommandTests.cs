@@ -47,16 +47,12 @@ public sealed class ServeChatRedisCommandTests
         await alice.SendAsync("/nick alice\n/join lobby\n"u8.ToArray());
         await ReadUntilAsync(alice, "*** in #lobby (1): @alice\n");
         // Node one listens to the room a moment after the join (off its loop): bob's join before that would not reach alice.
-        using (var cts = new CancellationTokenSource(CliRun.TestTimeout))
-        {
-            while (!(await redis.CliAsync("pubsub", "numsub", "sockcat:chat:room:#lobby")).EndsWith("\n1", StringComparison.Ordinal))
-            {
-                await Task.Delay(20, cts.Token);
-            }
-        }
+        await WaitForRoomListenersAsync(redis, 1);
 
         await bob.SendAsync("/nick bob\n/join lobby\n"u8.ToArray());
         await ReadUntilAsync(alice, "[#lobby] *** bob joined\n");
+        // The same for node two: alice's line before it listens would not reach bob.
+        await WaitForRoomListenersAsync(redis, 2);
         await alice.SendAsync("hello\n/msg bob psst\n"u8.ToArray());
         await ReadUntilAsync(bob, "[#lobby] <alice> hello\n");
         await ReadUntilAsync(bob, "[pm] <alice> psst\n");
@@ -65,6 +61,15 @@ public sealed class ServeChatRedisCommandTests
         Assert.Equal(ExitCodes.Success, (await runOne).ExitCode);
         Assert.Equal(ExitCodes.Success, (await runTwo).ExitCode);
         Assert.Equal("", await redis.CliAsync("keys", "sockcat:chat:nick:*"));
+    }
+
+    private static async Task WaitForRoomListenersAsync(RedisServer redis, int nodes)
+    {
+        using var cts = new CancellationTokenSource(CliRun.TestTimeout);
+        while (!(await redis.CliAsync("pubsub", "numsub", "sockcat:chat:room:#lobby")).EndsWith($"\n{nodes}", StringComparison.Ordinal))
+        {
+            await Task.Delay(20, cts.Token);
+        }
     }
 
     private static async Task<Socket> ConnectAsync(int port)
