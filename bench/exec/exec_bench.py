@@ -4,8 +4,10 @@ TCP (sockcat, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), o
 broadcast to many TCP viewers (deliveries per second, p99). Prints one JSON object per measurement.
 The TCP and broadcast clients are bench/c/line_viewers.c (compiled here when missing), so that reading 1,000 sockets
 does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP and
-broadcast cases run beside this one's, alternating, and each sockcat case also reports the server's own CPU time
-per line delivered (utime + stime from /proc, children not counted).
+broadcast cases run beside this one's, alternating (with BEFORE_ALL=1 its WebSocket and SSE cases too, and with
+BEFORE_NAME=x its rows say "(x)" instead of "(before)": e.g. a Native AOT build beside the framework-dependent one),
+and each sockcat case also reports the server's own CPU time per line delivered (utime + stime from /proc, children not
+counted).
 Usage: exec_bench.py SOCKCAT [REPS] [VIEWERS] [BEFORE]"""
 import asyncio, json, os, signal, socket, subprocess, sys, time
 import websockets
@@ -16,6 +18,8 @@ SOCKCAT = sys.argv[1]
 REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 VIEWERS = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 BEFORE = sys.argv[4] if len(sys.argv) > 4 else None
+BEFORE_NAME = "(%s)" % os.environ.get("BEFORE_NAME", "before")
+BEFORE_ALL = os.environ.get("BEFORE_ALL") == "1"
 VIEWER_C = os.path.join(HERE, "..", "c", "line_viewers.c")
 VIEWER_BIN = os.path.join("/tmp", "sockcat-line-viewers")
 LINES, INTERVAL = 400, 0.005
@@ -133,11 +137,15 @@ def cases():
     emit = EMIT + [str(LINES), str(INTERVAL)]
     yield "TCP", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     if BEFORE:
-        yield "TCP", "sockcat serve exec (before)", lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
+        yield "TCP", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], c_tcp_client
     yield "WebSocket", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
+    if BEFORE and BEFORE_ALL:
+        yield "WebSocket", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
     yield "WebSocket", "websocketd", lambda port: ["websocketd", "--address", "127.0.0.1", "--port", str(port), "--loglevel", "error"] + emit, ws_client
     yield "SSE", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
+    if BEFORE and BEFORE_ALL:
+        yield "SSE", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
 
 
 def broadcast(binary, name, viewers, lines, interval, delay):
@@ -159,7 +167,7 @@ if __name__ == "__main__":
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     if not os.path.exists(VIEWER_BIN) or os.path.getmtime(VIEWER_BIN) < os.path.getmtime(VIEWER_C):
         subprocess.run(["gcc", "-O2", "-o", VIEWER_BIN, VIEWER_C], check=True)
-    broadcasts = [(SOCKCAT, "sockcat serve exec --broadcast")] + ([(BEFORE, "sockcat serve exec --broadcast (before)")] if BEFORE else [])
+    broadcasts = [(SOCKCAT, "sockcat serve exec --broadcast")] + ([(BEFORE, "sockcat serve exec --broadcast " + BEFORE_NAME)] if BEFORE else [])
     for rep in range(REPS):
         # Alternating: every other repetition runs the cases in the opposite order, so a drift in the machine's load
         # does not favour whichever runs first.
