@@ -108,6 +108,77 @@ public sealed class ServeExecWebSocketOutputTests
         Assert.Equal("the program exited with code 7", ws.CloseStatusDescription);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Events_StalledReader_HoldsTheProgramBack_ThenEveryLineInOrder_LastWithoutNewline_ThenExit(string transport)
+    {
+        // As the WebSocket's: 32 MiB of numbered lines to an event stream whose reader reads nothing at first, then all.
+        var count = Path.Combine(Directory.CreateTempSubdirectory("sockcat-exec-").FullName, "count");
+        var script = Script($$"""
+            #!/usr/bin/python3
+            import os, sys
+            n = 0
+            for i in range(512):
+                block = "".join("%08d%s\n" % (n + j, "x" * 1015) for j in range(64)).encode()
+                n += 64
+                os.write(1, block)
+                with open("{{count}}", "w") as f:
+                    f.write(str(i + 1))
+            os.write(1, b"no newline")
+            sys.exit(3)
+            """);
+        await using var server = await StartOnAsync("http://127.0.0.1:0/", ["--transport", transport], script);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port));
+        await socket.SendAsync("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray());
+        long Written() => long.TryParse(File.Exists(count) ? File.ReadAllText(count) : "0", out var n) ? n : 0;
+
+        await SockCat.Testing.Settling.WaitUntilStableAsync(Written, "the program to be held back");
+
+        Assert.InRange(Written(), 1, 511);
+        var events = new List<string>();
+        using var reader = new StreamReader(new NetworkStream(socket, ownsSocket: false), Encoding.ASCII);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while ((await reader.ReadLineAsync(timeout.Token))!.Length > 0)
+        {
+        }
+
+        // The body in HTTP/1.1 chunks, which cut events anywhere: joined, then split at the blank line that ends each.
+        var body = new StringBuilder();
+        while (true)
+        {
+            var size = Convert.ToInt32((await reader.ReadLineAsync(timeout.Token))!, 16);
+            if (size == 0)
+            {
+                break;
+            }
+
+            var chunk = new char[size];
+            Assert.Equal(size, await reader.ReadBlockAsync(chunk, timeout.Token));
+            Assert.Equal("", await reader.ReadLineAsync(timeout.Token));
+            body.Append(chunk);
+            var text = body.ToString();
+            var end = text.LastIndexOf("\n\n", StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                events.AddRange(text[..end].Split("\n\n"));
+                body.Clear().Append(text[(end + 2)..]);
+            }
+        }
+
+        events.RemoveAll(e => e.StartsWith(':'));   // keep-alive comments
+        Assert.Equal(512 * 64 + 3, events.Count);
+        for (var i = 0; i < 512 * 64; i++)
+        {
+            Assert.Equal($"event: stdout\nid: {i}\ndata: {i:D8}{new string('x', 1015)}", events[i]);
+        }
+
+        Assert.Equal($"event: stdout\nid: {512 * 64}\ndata: no newline", events[^3]);
+        Assert.Equal($"event: exit\nid: {512 * 64 + 1}\ndata: exited with code 3", events[^2]);
+        Assert.Equal("retry: 86400000", events[^1]);
+        Assert.Equal(512, Written());
+    }
+
     private static async Task<string?> ReceiveTextAsync(WebSocket ws)
     {
         using var timeout = new CancellationTokenSource(CliRun.TestTimeout);

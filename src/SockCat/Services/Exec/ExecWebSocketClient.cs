@@ -87,7 +87,7 @@ internal sealed class ExecWebSocketClient(ExecService service, WebSocketSession 
         return true;
     }
 
-    public Task CarryOutputAsync(Stream source, Func<Task> pump)
+    public Task CarryOutputAsync(Stream source, bool stderr, Func<Task> pump)
     {
         if (source is not PipeStream pipe)
         {
