@@ -3,7 +3,7 @@
 TCP (sockcat, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), one process per client; and
 broadcast to many TCP viewers (deliveries per second, p99). Prints one JSON object per measurement.
 The TCP and broadcast clients are bench/c/line_viewers.c (compiled here when missing), so that reading 1,000 sockets
-does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP and
+does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP, WebSocket, SSE and
 broadcast cases run beside this one's, alternating, and each sockcat case also reports the server's own CPU time
 per line delivered (utime + stime from /proc, children not counted).
 Usage: exec_bench.py SOCKCAT [REPS] [VIEWERS] [BEFORE]"""
@@ -136,8 +136,12 @@ def cases():
         yield "TCP", "sockcat serve exec (before)", lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], c_tcp_client
     yield "WebSocket", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
+    if BEFORE:
+        yield "WebSocket", "sockcat serve exec (before)", lambda port: [BEFORE, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
     yield "WebSocket", "websocketd", lambda port: ["websocketd", "--address", "127.0.0.1", "--port", str(port), "--loglevel", "error"] + emit, ws_client
     yield "SSE", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
+    if BEFORE:
+        yield "SSE", "sockcat serve exec (before)", lambda port: [BEFORE, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
 
 
 def broadcast(binary, name, viewers, lines, interval, delay):
