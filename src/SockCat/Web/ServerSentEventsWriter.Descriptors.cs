@@ -125,6 +125,13 @@ public sealed partial class ServerSentEventsWriter
                 handler.OnData(_batch, data);
                 flush = events._response.BodyWriter.FlushAsync();
             }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or IOException or OperationCanceledException)
+            {
+                // The response has ended (the client went away, the request with it): what is read goes nowhere, and
+                // the descriptor is read on to its end.
+                events._writeLock.Release();
+                return true;
+            }
             catch
             {
                 events._writeLock.Release();
