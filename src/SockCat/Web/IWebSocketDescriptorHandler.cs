@@ -10,9 +10,10 @@ public interface IWebSocketDescriptorHandler
 {
     /// <summary>
     /// Bytes were read from the descriptor (valid only during the call): write the messages they make with
-    /// <paramref name="messages"/>. At most as many bytes are read as keep the connection within its slow-consumer
-    /// limit when written one for one with room to spare for framing; messages that take more than twice the bytes
-    /// read (a frame header for every byte, say) may pass it.
+    /// <paramref name="messages"/>. A read is at most 64 KiB and is made only while the connection's output is within
+    /// <see cref="Server.ServerOptions.MaxOutputQueueBytes"/>, so with the default bounds (256 KiB, and twice that before
+    /// a peer is cut as a slow consumer) a read's messages may take up to twice its bytes (a 2-byte frame header for
+    /// each 1-byte empty line) and stay within them.
     /// </summary>
     void OnData(WebSocketMessageWriter messages, ReadOnlySpan<byte> data);
 
