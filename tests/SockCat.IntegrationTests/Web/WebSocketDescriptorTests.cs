@@ -54,6 +54,49 @@ public class WebSocketDescriptorTests
         Assert.Equal("the pipe ended", client.CloseStatusDescription);
     }
 
+    [Fact]
+    public async Task PingsEvery5ms_WhileLinesStreamFromThePipe_EveryFrameWhole()
+    {
+        // ASP.NET Core's pings go through Kestrel's pipe to the loop while the pipe's frames are written on it: both
+        // must reach the peer whole (a frame cut by another would fail the client's parse), the lines in order.
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        var attached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await WebTestServer.StartAsync(
+            o =>
+            {
+                o.Transport = ServerTransport.Epoll;
+                o.Web.KeepAliveInterval = TimeSpan.FromMilliseconds(5);
+            },
+            (routes, listener) => routes.MapWebSocketMessages(listener.Path, _ => new Handler(pipe, attached)));
+        using var client = await server.ConnectAsync();
+        Assert.True(await attached.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                var line = Encoding.UTF8.GetBytes($"line {i} é\n");
+                await pipe.WriteAsync(line);
+                if (i % 500 == 0)
+                {
+                    await Task.Delay(10);   // so that pings fall between reads as well as beside them
+                }
+            }
+
+            pipe.Dispose();
+        });
+        for (var i = 0; i < 20_000; i++)
+        {
+            var (type, payload) = await WebSocketEchoTests.ReceiveMessageAsync(client);
+            Assert.Equal(WebSocketMessageType.Text, type);
+            Assert.Equal($"line {i} é", Encoding.UTF8.GetString(payload));
+        }
+
+        await writer;
+        var (last, _) = await WebSocketEchoTests.ReceiveMessageAsync(client);
+        Assert.Equal(WebSocketMessageType.Close, last);
+        Assert.Equal("the pipe ended", client.CloseStatusDescription);
+    }
+
     /// <summary>Attaches the pipe's read end when the WebSocket opens; one text message per line; closes at its end.</summary>
     private sealed class Handler(AnonymousPipeServerStream pipe, TaskCompletionSource<bool> attached) : IWebSocketMessageHandler, IWebSocketDescriptorHandler
     {
