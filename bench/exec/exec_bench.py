@@ -3,11 +3,10 @@
 TCP (sockcat, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), one process per client; and
 broadcast to many TCP viewers (deliveries per second, p99). Prints one JSON object per measurement.
 The TCP and broadcast clients are bench/c/line_viewers.c (compiled here when missing), so that reading 1,000 sockets
-does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP and
-broadcast cases run beside this one's, alternating (with BEFORE_ALL=1 its WebSocket and SSE cases too, and with
-BEFORE_NAME=x its rows say "(x)" instead of "(before)": e.g. a Native AOT build beside the framework-dependent one),
-and each sockcat case also reports the server's own CPU time per line delivered (utime + stime from /proc, children not
-counted).
+does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP, WebSocket, SSE and
+broadcast cases run beside this one's, alternating (with BEFORE_NAME=x its rows say "(x)" instead of "(before)": e.g. a
+Native AOT build beside the framework-dependent one), and each sockcat case also reports the server's own CPU time per
+line delivered (utime + stime from /proc, children not counted).
 Usage: exec_bench.py SOCKCAT [REPS] [VIEWERS] [BEFORE]"""
 import asyncio, json, os, signal, socket, subprocess, sys, time
 import websockets
@@ -19,7 +18,6 @@ REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 VIEWERS = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
 BEFORE = sys.argv[4] if len(sys.argv) > 4 else None
 BEFORE_NAME = "(%s)" % os.environ.get("BEFORE_NAME", "before")
-BEFORE_ALL = os.environ.get("BEFORE_ALL") == "1"
 VIEWER_C = os.path.join(HERE, "..", "c", "line_viewers.c")
 VIEWER_BIN = os.path.join("/tmp", "sockcat-line-viewers")
 LINES, INTERVAL = 400, 0.005
@@ -140,11 +138,11 @@ def cases():
         yield "TCP", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], c_tcp_client
     yield "WebSocket", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
-    if BEFORE and BEFORE_ALL:
+    if BEFORE:
         yield "WebSocket", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
     yield "WebSocket", "websocketd", lambda port: ["websocketd", "--address", "127.0.0.1", "--port", str(port), "--loglevel", "error"] + emit, ws_client
     yield "SSE", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
-    if BEFORE and BEFORE_ALL:
+    if BEFORE:
         yield "SSE", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "http://127.0.0.1:%d/" % port, "--"] + emit, sse_client
 
 

@@ -23,10 +23,11 @@ namespace SockCat.Web;
 /// });
 /// </code>
 /// </summary>
-public sealed class ServerSentEventsWriter : IAsyncDisposable
+public sealed partial class ServerSentEventsWriter : IAsyncDisposable
 {
     private static readonly byte[] KeepAliveComment = ": keep-alive\n\n"u8.ToArray();
     private readonly HttpResponse _response;
+    private readonly HttpContext _context;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _stop;
     private readonly Task _keepAlive;
@@ -35,6 +36,7 @@ public sealed class ServerSentEventsWriter : IAsyncDisposable
 
     private ServerSentEventsWriter(HttpContext context, TimeSpan keepAliveInterval, WebConnection? connection)
     {
+        _context = context;
         _response = context.Response;
         _connection = connection;
         var lastEventId = context.Request.Headers["Last-Event-ID"];

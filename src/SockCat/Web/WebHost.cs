@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.WebSockets;
 using System.Security.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -17,8 +18,10 @@ using SockCat.Server.Tls;
 namespace SockCat.Web;
 
 /// <summary>
-/// A server's web listeners (ws://, http://, wss://, https://): one ASP.NET Core application each, on Kestrel's socket
-/// transport, HTTP/1.1, with the routes the service maps (the listener's own from <see cref="SockCatServer.ListenWeb"/>, or <see cref="WebOptions.MapRoutes"/>). The server's
+/// A server's web listeners (ws://, http://, wss://, https://): one ASP.NET Core application each, HTTP/1.1, on the
+/// engine's epoll loop wherever tcp runs there (<see cref="EpollConnectionListenerFactory"/>, so that a WebSocket's
+/// connection can read a descriptor on its own thread: <see cref="WebSocketSession.TryAttachDescriptor"/>), else on
+/// Kestrel's socket transport, with the routes the service maps (the listener's own from <see cref="SockCatServer.ListenWeb"/>, or <see cref="WebOptions.MapRoutes"/>). The server's
 /// admission, registry and log lines apply through <see cref="WebAdmission"/>; TLS is the tls:// listeners' own
 /// middleware with the same certificate and handshake timeout.
 /// </summary>
@@ -30,6 +33,7 @@ internal sealed class WebHost(ServerHost server)
     private readonly List<(WebApplication App, WebListenerContext Listener)> _apps = [];
     private readonly CancellationTokenSource _stopGrace = new();
     private readonly List<Task> _stopping = [];
+    private readonly List<EpollConnectionListenerFactory> _epollFactories = [];
 
     public async Task<IReadOnlyList<EndpointUrl>> StartAsync(IReadOnlyList<ListenerBinding> listeners, CancellationToken cancellationToken)
     {
@@ -49,6 +53,7 @@ internal sealed class WebHost(ServerHost server)
                 await app.DisposeAsync().ConfigureAwait(false);
             }
 
+            await DisposeEpollAsync().ConfigureAwait(false);
             throw;
         }
 
@@ -76,6 +81,13 @@ internal sealed class WebHost(ServerHost server)
             sockets.NoDelay = true;
             sockets.CreateBoundListenSocket = endPoint => ListenSockets.CreateBound(url, endPoint);
         });
+        if (SockCatServer.UsesEpoll(options.Transport) || options.Transport == ServerTransport.KestrelEpoll)
+        {
+            // Registered after the socket transport, so Kestrel asks it first.
+            var epoll = new EpollConnectionListenerFactory(options, _ => url);
+            _epollFactories.Add(epoll);
+            builder.Services.AddSingleton<IConnectionListenerFactory>(epoll);
+        }
 
         var endPoint = ListenSockets.Resolve(url);
         if (endPoint is not IPEndPoint ip)
@@ -194,6 +206,19 @@ internal sealed class WebHost(ServerHost server)
         {
             await app.DisposeAsync().ConfigureAwait(false);
         }
+
+        await DisposeEpollAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the epoll listeners' loops (Kestrel disposes those it bound; this covers a start that failed half-way).</summary>
+    private async Task DisposeEpollAsync()
+    {
+        foreach (var epoll in _epollFactories)
+        {
+            await epoll.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _epollFactories.Clear();
     }
 
     private sealed class PassiveHostLifetime : IHostLifetime

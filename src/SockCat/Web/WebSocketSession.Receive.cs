@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using Microsoft.AspNetCore.Connections;
 
 namespace SockCat.Web;
 
@@ -135,10 +134,11 @@ public sealed partial class WebSocketSession
     private string? Describe(Exception ex)
     {
         // A keep-alive timeout aborts the WebSocket from its own timer, which the pending receive sees as the connection
-        // aborted by the application (or, a moment later, as an invalid state). Nothing on this side aborted it (that
-        // would have set a reason first), and a peer that vanished fails as closed prematurely instead.
+        // aborted by the application (on the epoll loop's pipes, as the receive cancelled; or, a moment later, as an
+        // invalid state). Nothing on this side aborted it (that would have set a reason first), and a peer that
+        // vanished fails as closed prematurely instead.
         if (CloseReason is null && Settings.KeepAliveTimeout > TimeSpan.Zero && _socket.State == WebSocketState.Aborted &&
-            ex is ConnectionAbortedException or WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } or TimeoutException)
+            ex is OperationCanceledException or WebSocketException { WebSocketErrorCode: WebSocketError.InvalidState } or TimeoutException)
         {
             SetReason($"no pong within {Settings.KeepAliveTimeout.TotalSeconds:0.###} s of a ping (dead peer)");
             return CloseReason;

@@ -20,7 +20,7 @@ namespace SockCat.Server.Hosting;
 /// </summary>
 internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProtocol, IValueTaskSource<bool>,
     IConnectionIdFeature, IConnectionTransportFeature, IConnectionItemsFeature, IConnectionLifetimeFeature, IConnectionEndPointFeature,
-    IConnectionHalfCloseFeature
+    IConnectionHalfCloseFeature, IEpollConnectionFeature
 {
     // At most this much output per hand-over: the loop takes a chunk only while its queue is within the bound, so its queue
     // never passes twice the bound (where the engine would close the connection as a peer that does not read).
@@ -37,10 +37,11 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
     private readonly IConnection _connection;
     private readonly Pipe _input;
     private readonly Pipe _output;
+    private readonly IDuplexPipe _ownTransport;
     private readonly int _chunk;
     private readonly long _number = Interlocked.Increment(ref _lastId);
     private readonly CancellationTokenSource _closedSource = new();
-    private readonly FeatureCollection _features = new(6);
+    private readonly FeatureCollection _features = new(7);
     private ManualResetValueTaskSourceCore<bool> _sent;
     private ReadOnlySequence<byte> _pending;
     private IDictionary<object, object?>? _items;
@@ -62,7 +63,7 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
         _input = new Pipe(listener.InputPipeOptions);
         _output = new Pipe(listener.OutputPipeOptions);
         _chunk = Math.Clamp(listener.OutputBound, 1, MaxChunk);
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        Transport = _ownTransport = new DuplexPipe(_input.Reader, _output.Writer);
         LocalEndPoint = connection.LocalEndPoint;
         RemoteEndPoint = connection.RemoteEndPoint;
         ConnectionClosed = _closedSource.Token;
@@ -72,6 +73,7 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
         _features.Set<IConnectionLifetimeFeature>(this);
         _features.Set<IConnectionEndPointFeature>(this);
         _features.Set<IConnectionHalfCloseFeature>(this);
+        _features.Set<IEpollConnectionFeature>(this);
     }
 
     public override string ConnectionId
@@ -91,6 +93,9 @@ internal sealed class EpollBridgeConnection : ConnectionContext, IConnectionProt
     public override IDuplexPipe Transport { get; set; }
 
     public override CancellationToken ConnectionClosed { get; set; }
+
+    // Kestrel reads and writes the pipes as they are unless middleware (TLS) replaced them with its own.
+    IConnection? IEpollConnectionFeature.Connection => ReferenceEquals(Transport, _ownTransport) ? _connection : null;
 
     public override EndPoint? LocalEndPoint { get; set; }
 

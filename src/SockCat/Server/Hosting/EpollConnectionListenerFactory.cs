@@ -6,8 +6,8 @@ using SockCat.Endpoints;
 namespace SockCat.Server.Hosting;
 
 /// <summary>
-/// Kestrel's transport for <see cref="ServerTransport.KestrelEpoll"/>, and for tls endpoints wherever tcp runs on the
-/// epoll loop: each endpoint Kestrel binds is listened on by an <see cref="EpollConnectionListener"/>, i.e. by the
+/// Kestrel's transport for <see cref="ServerTransport.KestrelEpoll"/>, and for tls and web endpoints wherever tcp runs on
+/// the epoll loop: each endpoint Kestrel binds is listened on by an <see cref="EpollConnectionListener"/>, i.e. by the
 /// engine's own epoll loop, and Kestrel's pipeline (admission, TLS, <see cref="ProtocolConnectionHandler"/>) runs over
 /// pipes fed by that loop. There a connection can half-close (<see cref="IConnectionHalfCloseFeature"/>), which Kestrel's
 /// socket transport cannot (aspnetcore#14937).
@@ -19,7 +19,7 @@ internal sealed class EpollConnectionListenerFactory(ServerOptions options, Func
     private readonly List<EpollConnectionListener> _listeners = [];
 
     public bool CanBind(EndPoint endpoint) =>
-        endpoint is IPEndPoint or UnixDomainSocketEndPoint && urlOf(endpoint) is { Scheme: EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls };
+        endpoint is IPEndPoint or UnixDomainSocketEndPoint && urlOf(endpoint) is { Scheme: EndpointScheme.Tcp or EndpointScheme.Unix or EndpointScheme.Tls } or { IsWeb: true };
 
     public async ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using SockCat.Web;
@@ -152,6 +153,17 @@ internal static class ExecEvents
             }
         }
 
+        public Task CarryOutputAsync(Stream source, bool stderr, Func<Task> pump)
+        {
+            if (source is not PipeStream pipe)
+            {
+                return pump();
+            }
+
+            var carrier = new LoopOutput(this, stderr);
+            return events.TryAttachDescriptor(pipe.SafePipeHandle, carrier) ? carrier.Ended.Task : pump();
+        }
+
         public void OutputEnded()
         {
         }
@@ -168,6 +180,12 @@ internal static class ExecEvents
         {
             try
             {
+                // A last line with no newline (a prompt, printf's output) before the exit, as the WebSocket sends it.
+                foreach (var text in _splitter.Add([], final: true))
+                {
+                    await events.WriteEventAsync(text, "stdout", (_id++).ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                }
+
                 await events.WriteEventAsync(code is { } c ? ChildProcess.DescribeExit(c) : "the program could not be started", "exit", (_id++).ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
                 // One run is all there is: a browser's EventSource must not start the program again.
                 await events.WriteRetryAsync(TimeSpan.FromDays(1)).ConfigureAwait(false);
@@ -177,6 +195,25 @@ internal static class ExecEvents
             }
 
             Done.TrySetResult();
+        }
+
+        /// <summary>
+        /// One output pipe on the stream's connection thread: its lines as events, written and flushed as they are read
+        /// (both pipes' calls on that one thread, so the ids stay in order).
+        /// </summary>
+        private sealed class LoopOutput(OneRun run, bool stderr) : IServerSentEventsDescriptorHandler
+        {
+            public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public void OnData(ServerSentEventsBatch events, ReadOnlySpan<byte> data)
+            {
+                foreach (var text in run._splitter.Add(data))
+                {
+                    events.WriteEvent(text, stderr ? "stderr" : "stdout", (run._id++).ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
+            public void OnEnded(string? error) => Ended.TrySetResult();
         }
     }
 }

@@ -89,7 +89,7 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
     public ValueTask<bool> WriteOutputAsync(ReadOnlyMemory<byte> data, bool stderr, CancellationToken cancellationToken) =>
         _connection.WriteAsync(data, cancellationToken);
 
-    public Task CarryOutputAsync(Stream source, Func<Task> pump) => ExecOutputCarrier.Carry(_connection, source, pump);
+    public Task CarryOutputAsync(Stream source, bool stderr, Func<Task> pump) => ExecOutputCarrier.Carry(_connection, source, pump);
 
     public Task CarryInputAsync(Stream stdin, Func<Task> pump) => _input!.Carry(_connection, stdin, pump);
 

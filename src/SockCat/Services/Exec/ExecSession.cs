@@ -92,8 +92,8 @@ internal sealed class ExecSession
             ExecLog.Started(_service.Logger, _service.ProgramName, child.Pid, _client.Peer);
             var stdin = _client.CarryInputAsync(child.Stdin, () => PumpStdinAsync(child.Stdin));
             var merge = _service.Options.Stderr == ExecStderr.Merge;
-            var stdout = _client.CarryOutputAsync(child.Stdout, () => PumpAsync(child.Stdout, stderr: false));
-            var stderr = merge ? _client.CarryOutputAsync(child.Stderr, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);
+            var stdout = _client.CarryOutputAsync(child.Stdout, stderr: false, () => PumpAsync(child.Stdout, stderr: false));
+            var stderr = merge ? _client.CarryOutputAsync(child.Stderr, stderr: true, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);
             var output = merge ? Task.WhenAll(stdout, stderr) : stdout;
             _ = output.ContinueWith(_ => { if (!_gone.IsCancellationRequested) _client.OutputEnded(); }, TaskScheduler.Default);
 

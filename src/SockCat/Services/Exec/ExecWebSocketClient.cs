@@ -1,3 +1,4 @@
+using System.IO.Pipes;
 using System.Net.WebSockets;
 using SockCat.Web;
 
@@ -7,7 +8,10 @@ namespace SockCat.Services.Exec;
 /// A WebSocket client in per-client mode, as websocketd: the program's output one text message per line (under a pty,
 /// each chunk as it comes), each text message a line of its stdin (a binary message its bytes as they are). The next
 /// message is not read until the program has taken the last one, and a line is not read from the program until the
-/// last one is queued within the WebSocket's bound. The close frame's reason says how the program ended.
+/// last one is queued within the WebSocket's bound. Where the WebSocket's connection runs on the epoll loop, the
+/// program's output pipe is read on that connection's thread (<see cref="WebSocketSession.TryAttachDescriptor"/>): each
+/// read split into lines and written as frames in the same callback, the pipe not read while the connection's output is
+/// over its bound. The close frame's reason says how the program ended.
 /// </summary>
 internal sealed class ExecWebSocketClient(ExecService service, WebSocketSession session) : IWebSocketMessageHandler, IExecClient
 {
@@ -83,6 +87,19 @@ internal sealed class ExecWebSocketClient(ExecService service, WebSocketSession 
         return true;
     }
 
+    public Task CarryOutputAsync(Stream source, bool stderr, Func<Task> pump)
+    {
+        if (source is not PipeStream pipe)
+        {
+            return pump();
+        }
+
+        var carrier = new LoopOutput(_splitter);
+        return session.TryAttachDescriptor(pipe.SafePipeHandle, carrier) ? carrier.Ended.Task : pump();
+    }
+
+    // The last piece of a line with no newline goes through the session: its frame follows the loop's, which were all
+    // in the connection's output before the pipe's end completed the carrier.
     public void OutputEnded()
     {
         foreach (var text in _splitter.Add([], final: true))
@@ -99,5 +116,22 @@ internal sealed class ExecWebSocketClient(ExecService service, WebSocketSession 
     {
         session.TrySendText(line.TrimEnd('\n'));
         session.Close(WebSocketCloseStatus.InternalServerError, "the program could not be started");
+    }
+
+    /// <summary>One output pipe on the WebSocket's connection thread: its lines as text messages, as they are read.</summary>
+    private sealed class LoopOutput(LineSplitter splitter) : IWebSocketDescriptorHandler
+    {
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnData(WebSocketMessageWriter messages, ReadOnlySpan<byte> data)
+        {
+            // Once the WebSocket is closing the lines go nowhere; the pipe is read on so the program is not held.
+            foreach (var text in splitter.Add(data))
+            {
+                messages.WriteText(text);
+            }
+        }
+
+        public void OnEnded(WebSocketMessageWriter messages, string? error) => Ended.TrySetResult();
     }
 }

@@ -13,11 +13,11 @@ internal interface IExecClient
     ValueTask<bool> WriteOutputAsync(ReadOnlyMemory<byte> data, bool stderr, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Carries one of the program's output pipes to the client until it ends: by default <paramref name="pump"/>, which
+    /// Carries one of the program's output pipes (<paramref name="stderr"/>: its stderr, merged) to the client until it ends: by default <paramref name="pump"/>, which
     /// reads it off the loop and calls <see cref="WriteOutputAsync"/>; a client whose connection can read the pipe on its
     /// own thread reads it there instead, with no thread between the pipe and the peer.
     /// </summary>
-    Task CarryOutputAsync(Stream source, Func<Task> pump) => pump();
+    Task CarryOutputAsync(Stream source, bool stderr, Func<Task> pump) => pump();
 
     /// <summary>
     /// Carries the client's input to the program's stdin until it ends: by default <paramref name="pump"/>, which writes
