@@ -26,18 +26,7 @@ public sealed class ServeExecWebSocketOutputTests
         // returns. The client reads nothing at first: the count must stop well short (the pipe is not read while the
         // connection's output is over its bound), and every line must arrive, in order, once it reads.
         var count = Path.Combine(Directory.CreateTempSubdirectory("sockcat-exec-").FullName, "count");
-        var script = Script($$"""
-            #!/usr/bin/python3
-            import os, sys
-            n = 0
-            for i in range(512):
-                block = "".join("%08d%s\n" % (n + j, "x" * 1015) for j in range(64)).encode()
-                n += 64
-                os.write(1, block)
-                with open("{{count}}", "w") as f:
-                    f.write(str(i + 1))
-            sys.exit(3)
-            """);
+        var script = NumberedBlocksProgram(count, tail: "");
         await using var server = await StartOnAsync("ws://127.0.0.1:0/", ["--transport", transport], script);
         using var socket = await ConnectWebSocketAsync(server.Port);
         using var ws = WebSocket.CreateFromStream(new NetworkStream(socket, ownsSocket: false), new WebSocketCreationOptions { IsServer = false });
@@ -114,19 +103,7 @@ public sealed class ServeExecWebSocketOutputTests
     {
         // As the WebSocket's: 32 MiB of numbered lines to an event stream whose reader reads nothing at first, then all.
         var count = Path.Combine(Directory.CreateTempSubdirectory("sockcat-exec-").FullName, "count");
-        var script = Script($$"""
-            #!/usr/bin/python3
-            import os, sys
-            n = 0
-            for i in range(512):
-                block = "".join("%08d%s\n" % (n + j, "x" * 1015) for j in range(64)).encode()
-                n += 64
-                os.write(1, block)
-                with open("{{count}}", "w") as f:
-                    f.write(str(i + 1))
-            os.write(1, b"no newline")
-            sys.exit(3)
-            """);
+        var script = NumberedBlocksProgram(count, tail: "no newline");
         await using var server = await StartOnAsync("http://127.0.0.1:0/", ["--transport", transport], script);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.Port));
@@ -218,4 +195,22 @@ public sealed class ServeExecWebSocketOutputTests
         Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
         return socket;
     }
+
+    /// <summary>
+    /// A program writing 512 blocks of 64 numbered 1 KiB lines (32 MiB), counting its writes in <paramref name="count"/> as
+    /// each returns, then <paramref name="tail"/> (no newline) and exit code 3.
+    /// </summary>
+    private static string NumberedBlocksProgram(string count, string tail) => Script($$"""
+        #!/usr/bin/python3
+        import os, sys
+        n = 0
+        for i in range(512):
+            block = "".join("%08d%s\n" % (n + j, "x" * 1015) for j in range(64)).encode()
+            n += 64
+            os.write(1, block)
+            with open("{{count}}", "w") as f:
+                f.write(str(i + 1))
+        os.write(1, b"{{tail}}")
+        sys.exit(3)
+        """);
 }
