@@ -44,16 +44,11 @@ public sealed partial class WebSocketSession
     }
 
     /// <summary>True once the WebSocket takes no more messages: closing, closed, or ended.</summary>
-    internal bool IsSendClosed
-    {
-        get
-        {
-            lock (_sendLock)
-            {
-                return _closing;
-            }
-        }
-    }
+    /// <remarks>
+    /// Read per message on the loop thread, so without the send lock: the flag only ever goes from false to true (set
+    /// under the lock), and the close frame that follows its setting reaches the connection on this same thread.
+    /// </remarks>
+    internal bool IsSendClosed => Volatile.Read(ref _closing);
 
     internal void CountSent(int payloadLength)
     {
