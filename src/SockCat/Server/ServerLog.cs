@@ -49,4 +49,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(21, LogLevel.Error, "Connection {ConnectionId} from {Peer}: the traffic observer threw; the connection goes on", EventName = "TrafficObserverFailed")]
     public static partial void TrafficObserverFailed(ILogger logger, long connectionId, string peer, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Debug, "Epoll loop {Loop}: SCHED_BATCH refused (errno {Errno}); it runs under the default policy", EventName = "BatchSchedulingRefused")]
+    public static partial void BatchSchedulingRefused(ILogger logger, int loop, int errno);
 }

@@ -133,6 +133,19 @@ public sealed class ServerOptions
     public IConnectionTrafficObserver? TrafficObserver { get; set; }
 
     /// <summary>
+    /// Runs the epoll loop threads under Linux's <c>SCHED_BATCH</c> policy (same priority, no wakeup preemption): a loop
+    /// woken by a pipe or a socket no longer preempts the thread that woke it, but runs when that thread blocks, on the
+    /// same CPU. For a relay whose producer runs on this machine (serve exec's program writing a line, then sleeping),
+    /// the loop then sends while alone on that CPU, and the kernel wakes the client there too rather than on the other,
+    /// idle CPU through an interrupt, which on a virtual machine means waking an idle vCPU. Traced on a 2-vCPU VM with
+    /// serve exec, the client was woken on the loop's CPU for 1,993-2,000 lines of 2,000, against about half without
+    /// (docs/benchmarks.md, "serve exec's loops do not preempt their program"). A CPU-bound producer delays the loop by
+    /// at most its time slice. Ignored where the transport is not the epoll loop. Defaults to false: the loops preempt
+    /// as ordinary threads do.
+    /// </summary>
+    public bool BatchScheduling { get; set; }
+
+    /// <summary>
     /// Asked by the epoll loop before each accept: while false, new connections stay in the kernel's backlog and the
     /// loop asks again a few milliseconds later. For a consumer that takes accepted connections at its own pace
     /// (Kestrel's accept loop over <c>EpollConnectionListener</c>), so a burst waits rather than being reset.

@@ -66,6 +66,28 @@ public sealed class ServeExecProcessGroupTests
     }
 
     /// <summary>Whether this process has a controlling terminal (then the server gives each program a session).</summary>
+    [Fact]
+    public async Task ServeExec_LoopsRunUnderSchedBatch_TheProgramUnderTheDefaultPolicy()
+    {
+        // A server process of its own, so that every loop thread the program finds in its parent is serve exec's.
+        // sched(7): 0 is SCHED_OTHER, 3 SCHED_BATCH. A thread's policy passes to the processes it starts: programs are
+        // started off the loops, and keep the default.
+        const string Program = """
+            import glob, os
+            def policy(stat): return int(stat[stat.rindex(")") + 2:].split()[38])
+            loops = sorted({policy(open(t + "/stat").read()) for t in glob.glob("/proc/%d/task/*" % os.getppid())
+                            if open(t + "/comm").read().startswith("sockcat-epoll")})
+            print(os.sched_getscheduler(0), loops, flush=True)
+            """;
+        await using var server = SockcatProcess.Start(["serve", "exec", "tcp://127.0.0.1:0", "--", "/usr/bin/python3", "-c", Program]);
+        var line = await server.Stderr.ReadLineAsync().WaitAsync(CliRun.TestTimeout) ?? "";
+        Assert.StartsWith("sockcat: listening on tcp://127.0.0.1:", line);
+        var port = int.Parse(line[(line.LastIndexOf(':') + 1)..]);
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        Assert.Equal("0 [3]", await ReadLineAsync(client));
+    }
+
     private static bool HasTerminal()
     {
         try

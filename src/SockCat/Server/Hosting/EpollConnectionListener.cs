@@ -59,6 +59,7 @@ internal sealed class EpollConnectionListener : IConnectionListener
             // The bridge consumes all input; the limit is kept by the outer server's handler.
             MaxInputBufferBytes = options.MaxInputBufferBytes,
             ListenBacklog = options.ListenBacklog,
+            BatchScheduling = options.BatchScheduling,
             AcceptGate = () => _accepted.Reader.Count < AcceptQueueCapacity / 2,
         };
         // Admission, the connection limit and the log lines are the outer server's, in Kestrel's pipeline.

@@ -151,6 +151,11 @@ internal sealed unsafe partial class EpollLoop
         var events = stackalloc LinuxSockets.EpollEvent[MaxEvents];
         try
         {
+            if (Host.Options.BatchScheduling && !LinuxScheduling.MakeCallingThreadBatch())
+            {
+                ServerLog.BatchSchedulingRefused(Host.Logger, Index, LinuxSockets.LastError);
+            }
+
             SetAccepting(true);
             _nextSweep = Now + _sweepMs;
             while (true)
