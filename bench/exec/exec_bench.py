@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """serve exec's latency beside its peers: the time from the program's write to the client's read (p50/p99), over
-TCP (sockcat, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), one process per client; and
+TCP (sockcat, sockcat --direct, ncat --exec), WebSocket (sockcat, websocketd) and SSE (sockcat), one process per client; and
 broadcast to many TCP viewers (deliveries per second, p99). Prints one JSON object per measurement.
 The TCP and broadcast clients are bench/c/line_viewers.c (compiled here when missing), so that reading 1,000 sockets
 does not bound the figures; WebSocket and SSE keep Python clients. With BEFORE (another sockcat build), its TCP, WebSocket, SSE and
@@ -136,6 +136,7 @@ def cases():
     yield "TCP", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     if BEFORE:
         yield "TCP", "sockcat serve exec " + BEFORE_NAME, lambda port: [BEFORE, "serve", "exec", "-q", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
+    yield "TCP", "sockcat serve exec --direct", lambda port: [SOCKCAT, "serve", "exec", "-q", "--direct", "tcp://127.0.0.1:%d" % port, "--"] + emit, c_tcp_client
     yield "TCP", "ncat --exec", lambda port: ["ncat", "-l", "-k", "127.0.0.1", str(port), "--exec", " ".join(emit)], c_tcp_client
     yield "WebSocket", "sockcat serve exec", lambda port: [SOCKCAT, "serve", "exec", "-q", "ws://127.0.0.1:%d/" % port, "--"] + emit, ws_client
     if BEFORE:

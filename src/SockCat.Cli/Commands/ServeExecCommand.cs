@@ -66,6 +66,10 @@ internal static class ServeExecCommand
             Description = "The terminal's size under --pty when the client gives none",
             DefaultValueFactory = _ => "24x80",
         };
+        var direct = new Option<bool>("--direct")
+        {
+            Description = "Give each tcp:// or unix:// client's socket to its program as its stdout: no relay, the lowest latency; the client is half-closed when the program exits (not when it closes stdout), and that output is not counted or dumped. Not with --pty, --broadcast, --stderr merge or --idle-timeout",
+        };
         var broadcast = new Option<bool>("--broadcast")
         {
             Description = "Run one program for all clients: each sees its output from the moment it connects, after the last --scrollback lines; a client that falls behind is told how many lines it missed",
@@ -110,6 +114,7 @@ internal static class ServeExecCommand
         command.Options.Add(stderrMode);
         command.Options.Add(pty);
         command.Options.Add(ptySize);
+        command.Options.Add(direct);
         command.Options.Add(broadcast);
         command.Options.Add(scrollback);
         command.Options.Add(restart);
@@ -187,6 +192,7 @@ internal static class ServeExecCommand
                 PassEnvironment = (parseResult.GetValue(env) ?? []).SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList(),
                 Stderr = parseResult.GetValue(stderrMode) == "merge" ? ExecStderr.Merge : ExecStderr.Log,
                 Pty = parseResult.GetValue(pty),
+                Direct = parseResult.GetValue(direct),
                 PtyRows = rows,
                 PtyColumns = columns,
                 Broadcast = parseResult.GetValue(broadcast),
@@ -198,6 +204,12 @@ internal static class ServeExecCommand
             if (!execOptions.Broadcast && (execOptions.Restart || execOptions.BroadcastInput))
             {
                 return Fail($"{(execOptions.Restart ? "--restart" : "--broadcast-input")} is for --broadcast; add --broadcast to run one program for all clients");
+            }
+
+            if (execOptions.Direct && (execOptions.Pty || execOptions.Broadcast || execOptions.Stderr == ExecStderr.Merge || parseResult.GetValue(options.IdleTimeout) is not null))
+            {
+                var other = execOptions.Pty ? "--pty" : execOptions.Broadcast ? "--broadcast" : execOptions.Stderr == ExecStderr.Merge ? "--stderr merge" : "--idle-timeout";
+                return Fail($"--direct hands the program the client's socket, which {other} needs the relay for; use one or the other");
             }
 
             foreach (var text in urls.Concat(parseResult.GetValue(web) ?? []))

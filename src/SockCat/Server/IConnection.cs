@@ -179,6 +179,34 @@ public interface IConnection : IBufferWriter<byte>
         throw new NotSupportedException($"{GetType().Name} cannot write descriptors on its own thread");
 
     /// <summary>
+    /// Lends this connection's socket to a process the caller starts, to write the peer's output into directly (a
+    /// child's stdout): its writes go into the socket's send buffer with nothing of this server between, no read, no
+    /// copy, no wakeup of a loop; one that writes faster than the peer reads blocks in its own write, as on a full pipe.
+    /// The socket is made blocking, as programs expect of their stdout; the connection goes on reading it (without
+    /// waiting, call by call), so the peer's bytes still reach <see cref="IConnectionProtocol.OnReceived"/> and its end of
+    /// input <see cref="IConnectionProtocol.OnInputEnded"/>. Returned is a duplicate of the socket (close-on-exec: give it
+    /// to the process as a file action, a dup2, and dispose it once the process is started). Bytes the connection writes
+    /// itself from then on land between the borrower's wherever each write falls: write none while it writes. The
+    /// borrower's bytes are not counted in the server's byte totals or seen by a traffic observer, and do not keep an idle
+    /// timeout from closing the connection. The peer's output ends as ever: <see cref="ShutdownSend"/> sends the FIN
+    /// after every byte the borrower has written, and <see cref="Close"/> closes this server's own descriptor (the
+    /// borrower's copy keeps the socket open while it lives). Call it on the connection's thread, before any
+    /// <see cref="RelayTo"/>.
+    /// </summary>
+    /// <remarks>
+    /// The epoll transport's tcp:// and unix:// connections can lend their socket. A tls:// connection, a WebSocket, and
+    /// every connection on Kestrel's transports carry bytes that the server must frame or encrypt, and throw
+    /// <see cref="NotSupportedException"/>, as does the default: a caller then reads the process's output from a pipe and
+    /// writes it (<see cref="AttachDescriptor"/>).
+    /// </remarks>
+    /// <returns>A duplicate of the socket, for the borrowing process.</returns>
+    /// <exception cref="NotSupportedException">The transport's connections are not plain sockets of their own.</exception>
+    /// <exception cref="InvalidOperationException">The connection is closing, half-closed, or relays.</exception>
+    /// <exception cref="IOException">The socket cannot be duplicated (no file descriptor left).</exception>
+    Microsoft.Win32.SafeHandles.SafeFileHandle LendSocket() =>
+        throw new NotSupportedException($"{GetType().Name} cannot lend its socket");
+
+    /// <summary>
     /// Opens a connection to <paramref name="target"/> (tcp://, unix:// or tls://) and pairs it with this one: from then on
     /// the transport itself carries the bytes each way, this connection's input to the target and the target's to this
     /// connection's peer, and the protocol's <see cref="IConnectionProtocol.OnReceived"/> and

@@ -134,6 +134,10 @@ internal abstract class ServerConnection : IConnection
     public virtual IDescriptorWriter AttachWritableDescriptor(System.Runtime.InteropServices.SafeHandle descriptor) =>
         throw new NotSupportedException($"the {GetType().Name} transport cannot write descriptors on its own thread");
 
+    /// <summary>Lending the socket to a process: only the epoll transport's connections are plain sockets of their own.</summary>
+    public virtual Microsoft.Win32.SafeHandles.SafeFileHandle LendSocket() =>
+        throw new NotSupportedException($"the {GetType().Name} transport cannot lend its socket");
+
     /// <summary>Closes from outside the protocol's calls (idle timeout, shutdown); thread-safe.</summary>
     public abstract void Terminate(string reason);
 

@@ -189,6 +189,7 @@ internal static unsafe partial class LinuxSockets
 
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
+    public const int F_DUPFD_CLOEXEC = 1030;
     public const int O_NONBLOCK = 0x800;
 
     /// <summary>fcntl(2) with an int argument (variadic: on x86-64 the callee reads it from the same register).</summary>

@@ -90,7 +90,7 @@ internal sealed unsafe partial class EpollConnection
     {
         while (true)
         {
-            var n = LinuxSockets.Send(Fd, buffer, length, LinuxSockets.MSG_NOSIGNAL);
+            var n = LinuxSockets.Send(Fd, buffer, length, LinuxSockets.MSG_NOSIGNAL | LinuxSockets.MSG_DONTWAIT);
             if (n >= 0)
             {
                 if (n > 0)

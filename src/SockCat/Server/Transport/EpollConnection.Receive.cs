@@ -69,7 +69,8 @@ internal sealed unsafe partial class EpollConnection
     {
         while (true)
         {
-            var n = LinuxSockets.Recv(Fd, buffer, length, 0);
+            // MSG_DONTWAIT: a socket lent to a process (EpollConnection.Lend.cs) is blocking for its borrower's sake.
+            var n = LinuxSockets.Recv(Fd, buffer, length, LinuxSockets.MSG_DONTWAIT);
             if (n >= 0)
             {
                 if (Host.Traffic is not null && n > 0 && (_flags & FlagOutbound) == 0)

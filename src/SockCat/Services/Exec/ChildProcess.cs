@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.ComponentModel;
 using System.Diagnostics;
 using SockCat.Internal.Interop;
@@ -46,9 +47,10 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>
     /// Starts the program (PATH searched as this process's own); <see cref="Win32Exception"/> when it cannot be started.
     /// The pty helper always leads a session of its own: it makes the pty its controlling terminal, which only a
-    /// session leader can.
+    /// session leader can. With <paramref name="stdoutSocket"/> (a lent client socket, <see cref="ExecOptions.Direct"/>)
+    /// the program's stdout is that socket, and <see cref="Stdout"/> an empty stream.
     /// </summary>
-    public static ChildProcess Start(ExecOptions options, IReadOnlyDictionary<string, string> environment, int rows = 0, int columns = 0)
+    public static ChildProcess Start(ExecOptions options, IReadOnlyDictionary<string, string> environment, int rows = 0, int columns = 0, SafeHandle? stdoutSocket = null)
     {
         _ = Subreaper.Value;
         var argv = new List<string>();
@@ -80,7 +82,7 @@ internal sealed class ChildProcess : IDisposable
         }
 
         var ownSession = options.Pty || ServerHasTerminal.Value;
-        var (pid, stdin, stdout, stderr) = ProgramSpawner.Spawn(argv, env, ownSession);
+        var (pid, stdin, stdout, stderr) = ProgramSpawner.Spawn(argv, env, ownSession, stdoutSocket);
         return new ChildProcess(pid, stdin, stdout, stderr, ownSession);
     }
 

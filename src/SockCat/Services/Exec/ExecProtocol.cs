@@ -116,8 +116,27 @@ internal sealed class ExecProtocol(ExecService service) : IConnectionProtocol, I
         _session = new ExecSession(service, this);
         _input = new ExecInputCarrier(_session);
         var environment = ExecEnvironment.Build(service.Options, connection.RemoteEndPoint, connection.LocalEndPoint, "TCP");
-        _session.Start(environment);
+        _session.Start(environment, directStdout: LendSocket(connection));
         return true;
+    }
+
+    /// <summary>The client's socket for the program's stdout under <see cref="ExecOptions.Direct"/>, where the transport lends it; else null (relayed).</summary>
+    private System.Runtime.InteropServices.SafeHandle? LendSocket(IConnection connection)
+    {
+        var options = service.Options;
+        if (!options.Direct || options.Pty || options.Stderr == ExecStderr.Merge)
+        {
+            return null;
+        }
+
+        try
+        {
+            return connection.LendSocket();
+        }
+        catch (NotSupportedException)
+        {
+            return null;   // tls://, Kestrel's transports: relayed
+        }
     }
 
     private void Refuse(IConnection connection, string reason, string line)

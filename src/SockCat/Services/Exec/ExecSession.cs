@@ -32,10 +32,15 @@ internal sealed class ExecSession
     }
 
     /// <summary>Starts the program (the caller has reserved its place with <see cref="ExecService.TryReserve"/>).</summary>
-    public void Start(IReadOnlyDictionary<string, string> environment, int rows = 0, int columns = 0)
+    /// <remarks>
+    /// With <paramref name="directStdout"/> (the client's socket, lent: <see cref="ExecOptions.Direct"/>) that socket is
+    /// the program's stdout, and the session disposes it once the program has it; the client's output ends when the
+    /// program exits.
+    /// </remarks>
+    public void Start(IReadOnlyDictionary<string, string> environment, int rows = 0, int columns = 0, System.Runtime.InteropServices.SafeHandle? directStdout = null)
     {
         _service.Add(this);
-        _run = Task.Run(() => RunAsync(environment, rows, columns));
+        _run = Task.Run(() => RunAsync(environment, rows, columns, directStdout));
     }
 
     /// <summary>Queues client bytes for the program's stdin; <see cref="IExecClient.InputTaken"/> follows once written.</summary>
@@ -73,14 +78,14 @@ internal sealed class ExecSession
         return _run;
     }
 
-    private async Task RunAsync(IReadOnlyDictionary<string, string> environment, int rows, int columns)
+    private async Task RunAsync(IReadOnlyDictionary<string, string> environment, int rows, int columns, System.Runtime.InteropServices.SafeHandle? directStdout)
     {
         ChildProcess? child = null;
         try
         {
             try
             {
-                child = ChildProcess.Start(_service.Options, environment, rows, columns);
+                child = ChildProcess.Start(_service.Options, environment, rows, columns, directStdout);
             }
             catch (Exception e) when (e is Win32Exception or IOException or InvalidOperationException)
             {
@@ -88,11 +93,16 @@ internal sealed class ExecSession
                 _client.Fail("sockcat: the program could not be started; the server's log says why\n");
                 return;
             }
+            finally
+            {
+                directStdout?.Dispose();   // the program has its copy, or none was made
+            }
 
             ExecLog.Started(_service.Logger, _service.ProgramName, child.Pid, _client.Peer);
             var stdin = _client.CarryInputAsync(child.Stdin, () => PumpStdinAsync(child.Stdin));
             var merge = _service.Options.Stderr == ExecStderr.Merge;
-            var stdout = _client.CarryOutputAsync(child.Stdout, stderr: false, () => PumpAsync(child.Stdout, stderr: false));
+            // A lent socket carries stdout by itself: the output ends when the program does.
+            var stdout = directStdout is not null ? child.Exited : _client.CarryOutputAsync(child.Stdout, stderr: false, () => PumpAsync(child.Stdout, stderr: false));
             var stderr = merge ? _client.CarryOutputAsync(child.Stderr, stderr: true, () => PumpAsync(child.Stderr, stderr: true)) : LogStderrAsync(child.Stderr);
             var output = merge ? Task.WhenAll(stdout, stderr) : stdout;
             _ = output.ContinueWith(_ => { if (!_gone.IsCancellationRequested) _client.OutputEnded(); }, TaskScheduler.Default);

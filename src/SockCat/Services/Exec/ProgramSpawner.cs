@@ -23,7 +23,7 @@ internal static unsafe class ProgramSpawner
     /// <paramref name="environment"/>. <see cref="Win32Exception"/> (its message strerror's) when it cannot be started:
     /// glibc reports the exec's own failure (ENOENT, EACCES) as posix_spawnp's result.
     /// </summary>
-    public static (int Pid, Stream Stdin, Stream Stdout, Stream Stderr) Spawn(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, bool ownSession)
+    public static (int Pid, Stream Stdin, Stream Stdout, Stream Stderr) Spawn(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, bool ownSession, SafeHandle? stdoutSocket = null)
     {
         var pipes = stackalloc int[6] { -1, -1, -1, -1, -1, -1 };   // [read, write] for stdin, stdout, stderr
         var strings = new List<nint>();
@@ -32,6 +32,7 @@ internal static unsafe class ProgramSpawner
         var signals = NativeMemory.AllocZeroed(LinuxProcesses.OpaqueSize);
         var attributesReady = false;
         var actionsReady = false;
+        var socketAdded = false;
         try
         {
             for (var i = 0; i < 3; i++)
@@ -42,8 +43,17 @@ internal static unsafe class ProgramSpawner
                 }
             }
 
-            // The program's ends: stdin's read end, stdout's and stderr's write ends.
-            int[] childEnds = [pipes[0], pipes[3], pipes[5]];
+            // The program's ends: stdin's read end, stdout's and stderr's write ends; or for stdout a lent socket
+            // (IConnection.LendSocket), numbered above 2 and closed by its owner, not here.
+            if (stdoutSocket is not null)
+            {
+                stdoutSocket.DangerousAddRef(ref socketAdded);
+                LinuxProcesses.Close(pipes[2]);
+                LinuxProcesses.Close(pipes[3]);
+                pipes[2] = pipes[3] = -1;
+            }
+
+            int[] childEnds = [pipes[0], stdoutSocket is null ? pipes[3] : (int)stdoutSocket.DangerousGetHandle(), pipes[5]];
             Check(LinuxProcesses.FileActionsInit(actions));
             actionsReady = true;
             for (var fd = 0; fd < 3; fd++)
@@ -97,19 +107,26 @@ internal static unsafe class ProgramSpawner
             nativeEnvp[variables.Count] = null;
             int pid;
             Check(LinuxProcesses.PosixSpawnp(&pid, nativeArgv[0], actions, attributes, nativeArgv, nativeEnvp));
-            foreach (var end in childEnds)
+            LinuxProcesses.Close(childEnds[0]);
+            LinuxProcesses.Close(childEnds[2]);
+            if (stdoutSocket is null)
             {
-                LinuxProcesses.Close(end);
+                LinuxProcesses.Close(childEnds[1]);
             }
 
             pipes[0] = pipes[3] = pipes[5] = -1;
             var stdin = Wrap(ref pipes[1], PipeDirection.Out);
-            var stdout = Wrap(ref pipes[2], PipeDirection.In);
+            var stdout = stdoutSocket is null ? Wrap(ref pipes[2], PipeDirection.In) : Stream.Null;
             var stderr = Wrap(ref pipes[4], PipeDirection.In);
             return (pid, stdin, stdout, stderr);
         }
         finally
         {
+            if (socketAdded)
+            {
+                stdoutSocket!.DangerousRelease();
+            }
+
             for (var i = 0; i < 6; i++)
             {
                 if (pipes[i] >= 0)
