@@ -68,7 +68,7 @@ internal static class ServeExecCommand
         };
         var direct = new Option<bool>("--direct")
         {
-            Description = "Give each tcp:// or unix:// client's socket to its program as its stdout: no relay, the lowest latency; the client is half-closed when the program exits (not when it closes stdout), and that output is not counted or dumped. Not with --pty, --broadcast, --stderr merge or --idle-timeout",
+            Description = "Give each tcp:// or unix:// client's socket to its program as its stdout: no relay, the lowest latency; the client is half-closed when the program exits (not when it closes stdout), and that output is counted only at the close and not dumped. Not with --pty, --broadcast, --stderr merge or --idle-timeout",
         };
         var broadcast = new Option<bool>("--broadcast")
         {

@@ -187,8 +187,9 @@ public interface IConnection : IBufferWriter<byte>
     /// input <see cref="IConnectionProtocol.OnInputEnded"/>. Returned is a duplicate of the socket (close-on-exec: give it
     /// to the process as a file action, a dup2, and dispose it once the process is started). Bytes the connection writes
     /// itself from then on land between the borrower's wherever each write falls: write none while it writes. The
-    /// borrower's bytes are not counted in the server's byte totals or seen by a traffic observer, and do not keep an idle
-    /// timeout from closing the connection. The peer's output ends as ever: <see cref="ShutdownSend"/> sends the FIN
+    /// borrower's bytes are seen by no traffic observer and do not keep an idle timeout from closing the connection; the
+    /// server's byte totals count them at the close, from a TCP socket's own count of the bytes it sent (not at all on
+    /// a unix socket). The peer's output ends as ever: <see cref="ShutdownSend"/> sends the FIN
     /// after every byte the borrower has written, and <see cref="Close"/> closes this server's own descriptor (the
     /// borrower's copy keeps the socket open while it lives). Call it on the connection's thread, before any
     /// <see cref="RelayTo"/>.

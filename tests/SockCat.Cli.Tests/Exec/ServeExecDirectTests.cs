@@ -30,6 +30,10 @@ public sealed class ServeExecDirectTests
         await client.SendAsync("hello\n"u8.ToArray());
         Assert.Equal("HELLO\n", await ReadToEndAsync(client));
         await server.WaitForLogAsync("exited with code 3");
+        await server.WaitForLogAsync("A client disconnected");
+        Assert.Equal(0, await server.StopAsync());
+        // The program's 22 bytes never passed through the server, yet its totals have them (the TCP socket's own count).
+        Assert.Contains("served 1 connection, 6 B in, 22 B out", server.Error.Text);
     }
 
     [Fact]

@@ -43,6 +43,7 @@ internal static unsafe partial class LinuxSockets
     public const int SO_ERROR = 4;
     public const int SO_LINGER = 13;
     public const int IPPROTO_TCP = 6;
+    public const int TCP_INFO = 11;
     public const int TCP_NODELAY = 1;
 
     public const int EINTR = 4;

@@ -10,6 +10,14 @@ namespace SockCat.Server.Transport;
 /// </summary>
 internal sealed unsafe partial class EpollConnection
 {
+    // struct tcp_info (linux/tcp.h), since Linux 4.19: tcpi_bytes_sent and tcpi_bytes_retrans, u64s at bytes 200 and 208.
+    // Not tcpi_bytes_acked, which counts the FIN's sequence number once it is acknowledged.
+    private const int TcpInfoSize = 256;
+    private const int TcpInfoBytesSent = 200;
+    private const int TcpInfoBytesRetransmitted = 208;
+
+    private bool _lent;
+
     public override SafeFileHandle LendSocket()
     {
         if (IsClosed || (_flags & (FlagCloseRequested | FlagSendShut | FlagOutbound)) != 0 || _relay is not null)
@@ -31,6 +39,27 @@ internal sealed unsafe partial class EpollConnection
             throw new IOException($"cannot make the socket of connection {Id} blocking (errno {errno})");
         }
 
+        _lent = true;
         return new SafeFileHandle(copy, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// What a borrower sent never passed through <see cref="SendRaw"/>: at close, a lent TCP socket's own count of the
+    /// data bytes it sent, retransmissions taken out (the connection's own included), stands in for <c>BytesSent</c>, so
+    /// that the server's totals still say what went out. A unix socket keeps no such count.
+    /// </summary>
+    private void CountLentBytes()
+    {
+        if (!_lent)
+        {
+            return;
+        }
+
+        var info = stackalloc byte[TcpInfoSize];
+        var length = TcpInfoSize;
+        if (LinuxSockets.GetSockOpt(Fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_INFO, info, &length) == 0 && length >= TcpInfoBytesRetransmitted + sizeof(long))
+        {
+            BytesSent = Math.Max(BytesSent, *(long*)(info + TcpInfoBytesSent) - *(long*)(info + TcpInfoBytesRetransmitted));
+        }
     }
 }
