@@ -190,8 +190,9 @@ public interface IConnection : IBufferWriter<byte>
     /// borrower's bytes are seen by no traffic observer and do not keep an idle timeout from closing the connection; the
     /// server's byte totals count them at the close, from a TCP socket's own count of the bytes it sent (not at all on
     /// a unix socket). The peer's output ends as ever: <see cref="ShutdownSend"/> sends the FIN
-    /// after every byte the borrower has written, and <see cref="Close"/> closes this server's own descriptor (the
-    /// borrower's copy keeps the socket open while it lives). Call it on the connection's thread, before any
+    /// after every byte the borrower has written, and <see cref="Close"/> (or any other close: the peer gone, the server
+    /// stopping) shuts the socket down both ways before closing this server's descriptor, so that the borrower's next
+    /// write fails rather than reaching a peer the server let go. Call it on the connection's thread, before any
     /// <see cref="RelayTo"/>.
     /// </summary>
     /// <remarks>

@@ -100,6 +100,34 @@ public sealed class ServeExecDirectTests
         await server.WaitForLogAsync("killed by SIGTERM");
     }
 
+    [Fact]
+    public async Task Direct_ServerStopsWhileTheProgramWrites_TheSocketIsShutForItToo_ItEndsAtOnceNotAfterKillAfter()
+    {
+        // Closing the server's descriptor alone would leave the client connected to the program, which holds the
+        // socket too: yes would go on writing for the 30 s grace. Shut down both ways, its next write fails (SIGPIPE).
+        await using var server = await StartAsync(["--direct", "--kill-after", "30", "--drain", "0.2"], "yes");
+        using var client = await server.ConnectAsync();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new byte[64 * 1024];
+            long total = 0;
+            int n;
+            while ((n = await client.ReceiveAsync(buffer)) > 0)
+            {
+                total += n;
+            }
+
+            return total;
+        });
+        await Until(() => server.Log.Text.Contains("Started yes", StringComparison.Ordinal), "the program to start");
+        await Task.Delay(200);
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(0, await server.StopAsync());
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.True(await reading.WaitAsync(CliRun.TestTimeout) > 0);
+        Assert.Contains("killed by SIGPIPE", server.Log.Text);
+    }
+
     [Theory]
     [InlineData("--pty")]
     [InlineData("--broadcast")]

@@ -22,7 +22,7 @@ internal sealed unsafe partial class EpollConnection
         }
 
         _flags |= FlagClosed;
-        CountLentBytes();
+        EndLent();
         if (abortive)
         {
             // Unsent output is dropped with an RST at once instead of lingering in the kernel for a peer that is not reading.

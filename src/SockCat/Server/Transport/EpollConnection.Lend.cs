@@ -44,17 +44,21 @@ internal sealed unsafe partial class EpollConnection
     }
 
     /// <summary>
-    /// What a borrower sent never passed through <see cref="SendRaw"/>: at close, a lent TCP socket's own count of the
-    /// data bytes it sent, retransmissions taken out (the connection's own included), stands in for <c>BytesSent</c>, so
+    /// Closing a lent socket ends it for the borrower too: closing this server's descriptor alone would leave the peer
+    /// connected to the borrower (whose copy keeps the socket open), so it is shut down both ways first; the borrower's
+    /// next write fails (EPIPE, and SIGPIPE for a program that keeps the default), as a relayed program's would once its
+    /// pipe's reader is gone. Then what the borrower sent, which never passed through <see cref="SendRaw"/>, is taken
+    /// from a TCP socket's own count of the data it sent, retransmissions taken out (the connection's own included), so
     /// that the server's totals still say what went out. A unix socket keeps no such count.
     /// </summary>
-    private void CountLentBytes()
+    private void EndLent()
     {
         if (!_lent)
         {
             return;
         }
 
+        LinuxSockets.Shutdown(Fd, LinuxSockets.SHUT_RDWR);
         var info = stackalloc byte[TcpInfoSize];
         var length = TcpInfoSize;
         if (LinuxSockets.GetSockOpt(Fd, LinuxSockets.IPPROTO_TCP, LinuxSockets.TCP_INFO, info, &length) == 0 && length >= TcpInfoBytesRetransmitted + sizeof(long))
