@@ -98,6 +98,7 @@ internal static class ServeExecCommand
               sockcat serve exec tcp://127.0.0.1:5000 --max-procs 10 --token-file secret.txt -- ./job.sh
               sockcat serve exec tcp://127.0.0.1:5000 --shell -- 'tail -f /var/log/syslog | grep error'
               sockcat serve exec tcp://127.0.0.1:5000 --pty -- bash -i
+              sockcat serve exec tcp://127.0.0.1:5000 --direct -- python3 -u job.py    the client's socket is its stdout: no relay
               sockcat serve exec tcp://127.0.0.1:5000 --broadcast --scrollback 500 -- python3 -u long_job.py
               sockcat serve exec tcp://127.0.0.1:5000 --web http://127.0.0.1:8080/ --broadcast -- python3 -u long_job.py
               sockcat serve exec ws://127.0.0.1:8080/ -- ./count.sh            a page written for websocketd works unchanged

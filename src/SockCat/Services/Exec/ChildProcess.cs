@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SockCat.Internal.Interop;
 
 namespace SockCat.Services.Exec;

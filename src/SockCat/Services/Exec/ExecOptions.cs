@@ -63,9 +63,9 @@ public sealed class ExecOptions
     /// output reaches the client with no relay in between, the lowest latency and no server CPU per byte, held back by
     /// the socket's own buffer when the client reads slowly. What the relay does that this cannot: the connection is
     /// half-closed when the program exits, not when it closes its stdout; the traffic dump and idle timeout do not see
-    /// the output, and the byte totals count it only at the close (on TCP). Applies to tcp:// and unix:// clients on the epoll transport; others (tls://,
-    /// the web, Kestrel's transports) are relayed as without it. Not with <see cref="Pty"/>, <see cref="Broadcast"/>
-    /// or <see cref="ExecStderr.Merge"/>. Defaults to false.
+    /// the output, and the byte totals count it only at the close (on TCP). Applies to tcp:// and unix:// clients on the
+    /// epoll transport; others (tls://, the web, Kestrel's transports) are relayed as without it. Not with
+    /// <see cref="Pty"/>, <see cref="Broadcast"/> or <see cref="ExecStderr.Merge"/>. Defaults to false.
     /// </summary>
     public bool Direct { get; init; }
 
